@@ -1,0 +1,618 @@
+//! The `Arch` trait: what an architecture must tell mm-core.
+//!
+//! Linux keeps the generic memory-management code ignorant of how an
+//! architecture lays out its page tables: the generic code only ever calls
+//! the helpers listed in `Documentation/mm/arch_pgtable_helpers.rst`
+//! (`pte_mkyoung`, `pmd_trans_huge`, `pfn_pte`, ...) and the allocators in
+//! `asm/pgalloc.h`.  This trait is that boundary.  Every method keeps its
+//! kernel name so that `grep pte_mkyoung` finds the trait, each arch's
+//! implementation, and the conformance family that checks it.
+//!
+//! Entries are passed around as integers *as the kernel sees them* (after any
+//! byte swap): [`Pte`], [`Pmd`], [`Pud`], [`P4d`], [`Pgd`].  How those integers
+//! sit in memory (width, byte order, two halves on x86 PAE) is described by
+//! [`Geometry`] and handled once, in [`crate::phys`].
+//!
+//! Levels that an architecture folds (`__PAGETABLE_PMD_FOLDED` and friends)
+//! behave as in `include/asm-generic/pgtable-nopmd.h`: the folded level's
+//! "table" is the entry of the level above, its `*_none` is false, its
+//! `*_bad` false, its `*_present` true, and `*_offset` returns the pointer it
+//! was given.  mm-core implements the folding; an arch only says which levels
+//! exist.
+//!
+//! Table allocation goes through the trait too (`pte_alloc_one`,
+//! `pte_free`, `pte_free_defer`, ...), because on powerpc and s390 several
+//! page tables share one page and the per-mm bookkeeping of those fragments
+//! is the architecture's business ([`Arch::MmContext`]).
+
+use std::sync::Arc;
+
+use crate::emulate::{EmuError, HwWalker};
+use crate::machine::Machine;
+use crate::mm::Mm;
+use crate::MmError;
+
+/// Which way round an entry's bytes sit in physical memory.
+///
+/// x86 and arm entries are little-endian; powerpc book3s64 stores its
+/// entries big-endian even on little-endian kernels (`__be64` in
+/// `arch/powerpc/include/asm/book3s/64/pgtable.h`); s390 and sparc64 are
+/// big-endian machines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ByteOrder {
+    /// Least significant byte first (x86, arm).
+    Little,
+    /// Most significant byte first (powerpc, s390, sparc).
+    Big,
+}
+
+/// One level of the page-table hierarchy, named as in Linux.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// The top level, `pgd_t`.
+    Pgd,
+    /// `p4d_t`; folded unless 5-level paging.
+    P4d,
+    /// `pud_t`.
+    Pud,
+    /// `pmd_t`; the level whose entry points at a pte table or maps a THP.
+    Pmd,
+    /// `pte_t`, the leaf level.
+    Pte,
+}
+
+impl Level {
+    /// All five levels, top first.
+    pub const ALL: [Level; 5] = [Level::Pgd, Level::P4d, Level::Pud, Level::Pmd, Level::Pte];
+
+    /// The kernel's name for the level ("pgd", "p4d", ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Pgd => "pgd",
+            Level::P4d => "p4d",
+            Level::Pud => "pud",
+            Level::Pmd => "pmd",
+            Level::Pte => "pte",
+        }
+    }
+
+    /// Position in [`Level::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Shape of one level: how many entries its tables hold and which virtual
+/// address bits index it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LevelGeometry {
+    /// `PGDIR_SHIFT`, `P4D_SHIFT`, `PUD_SHIFT`, `PMD_SHIFT` or `PAGE_SHIFT`:
+    /// the lowest virtual-address bit that indexes this level.
+    pub shift: u32,
+    /// `PTRS_PER_*`.  1 means the level is folded into the one above.
+    pub ptrs: u32,
+    /// Bytes of one table at this level (`PTRS_PER_* * entry size` unless the
+    /// arch pads or shares pages; s390 region tables are 16K, its pte tables
+    /// 2K).
+    pub table_bytes: u64,
+}
+
+impl LevelGeometry {
+    /// A level that does not exist in this configuration.
+    pub const fn folded(shift: u32) -> Self {
+        LevelGeometry {
+            shift,
+            ptrs: 1,
+            table_bytes: 0,
+        }
+    }
+
+    /// True when the level is folded into the one above it.
+    pub fn is_folded(&self) -> bool {
+        self.ptrs <= 1
+    }
+
+    /// Index into this level's table for `addr` (`pmd_index()` and friends).
+    pub fn index(&self, addr: u64) -> u64 {
+        if self.is_folded() {
+            0
+        } else {
+            (addr >> self.shift) & (self.ptrs as u64 - 1)
+        }
+    }
+}
+
+/// The geometry of one configuration: everything about sizes, nothing about
+/// bits within an entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Geometry {
+    /// Configuration name as the CLI spells it (`x86_64`, `x86-pae`, ...).
+    pub name: &'static str,
+    /// `PAGE_SHIFT`.
+    pub page_shift: u32,
+    /// Size of one entry in memory: 4 or 8 bytes.
+    pub entry_bytes: u32,
+    /// Byte order of entries in memory.
+    pub byte_order: ByteOrder,
+    /// True when a 64-bit entry is read and written as two 32-bit halves
+    /// (x86 PAE: `CONFIG_GUP_GET_PXX_LOW_HIGH`), so that a lockless reader
+    /// can see a torn value and must use `pmdp_get_lockless()`.
+    pub split_halves: bool,
+    /// Per level, top first (indexed by [`Level::index`]).
+    pub levels: [LevelGeometry; 5],
+    /// Number of bits of user virtual address (`TASK_SIZE` is
+    /// `1 << user_va_bits`, or the 32-bit limit): a VA at or above it is
+    /// outside the configuration's user range.
+    pub user_va_bits: u32,
+    /// `__PHYSICAL_MASK_SHIFT`: physical address bits an entry can hold.
+    pub phys_bits: u32,
+    /// Whether `CONFIG_TRANSPARENT_HUGEPAGE` can be on (`pmd_trans_huge`
+    /// can ever be true).
+    pub has_thp: bool,
+    /// Whether the pmd lock is the split per-table lock
+    /// (`USE_SPLIT_PMD_PTLOCKS`) rather than `mm->page_table_lock`.
+    pub split_pmd_ptlocks: bool,
+    /// Whether pte tables carry their own lock (`USE_SPLIT_PTE_PTLOCKS`).
+    pub split_pte_ptlocks: bool,
+}
+
+impl Geometry {
+    /// `PAGE_SIZE`.
+    pub fn page_size(&self) -> u64 {
+        1u64 << self.page_shift
+    }
+
+    /// The geometry of `level`.
+    pub fn level(&self, level: Level) -> &LevelGeometry {
+        &self.levels[level.index()]
+    }
+
+    /// Size a pmd leaf maps (`HPAGE_PMD_SIZE`, or `PMD_SIZE` when the pmd
+    /// is folded into the pgd as on x86 2-level, where it is 4M).
+    pub fn pmd_size(&self) -> u64 {
+        1u64 << self.level(Level::Pmd).shift
+    }
+
+    /// Highest user address plus one (`TASK_SIZE`).
+    pub fn task_size(&self) -> u64 {
+        if self.user_va_bits >= 64 {
+            u64::MAX
+        } else {
+            1u64 << self.user_va_bits
+        }
+    }
+
+    /// Number of real (unfolded) levels, `CONFIG_PGTABLE_LEVELS`.
+    pub fn nr_levels(&self) -> usize {
+        Level::ALL
+            .iter()
+            .filter(|l| **l == Level::Pgd || !self.level(**l).is_folded())
+            .count()
+    }
+}
+
+macro_rules! entry_newtype {
+    ($(#[$m:meta])* $name:ident, $val:ident) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+        pub struct $name(pub u64);
+
+        impl $name {
+            /// The raw value (`pte_val()` and friends).
+            pub fn $val(self) -> u64 {
+                self.0
+            }
+        }
+
+        impl core::fmt::Debug for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                write!(f, concat!(stringify!($name), "({:#x})"), self.0)
+            }
+        }
+
+        impl core::fmt::LowerHex for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                core::fmt::LowerHex::fmt(&self.0, f)
+            }
+        }
+    };
+}
+
+entry_newtype!(
+    /// A pte value (`pte_t`).
+    Pte,
+    pte_val
+);
+entry_newtype!(
+    /// A pmd value (`pmd_t`).
+    Pmd,
+    pmd_val
+);
+entry_newtype!(
+    /// A pud value (`pud_t`).
+    Pud,
+    pud_val
+);
+entry_newtype!(
+    /// A p4d value (`p4d_t`).
+    P4d,
+    p4d_val
+);
+entry_newtype!(
+    /// A pgd value (`pgd_t`).
+    Pgd,
+    pgd_val
+);
+entry_newtype!(
+    /// A protection value (`pgprot_t`), in the arch's entry-bit layout.
+    Pgprot,
+    pgprot_val
+);
+entry_newtype!(
+    /// An arch-format swap entry (`swp_entry_t` as the arch's `__swp_entry`
+    /// builds it, before `__swp_entry_to_pte`).
+    SwpEntry,
+    swp_val
+);
+
+/// `vm_flags` bits that select one of the 16 protection values
+/// (`include/linux/mm.h`: VM_READ 0x1, VM_WRITE 0x2, VM_EXEC 0x4, VM_SHARED 0x8).
+pub mod vm_flags {
+    /// `VM_READ`.
+    pub const VM_READ: u8 = 0x1;
+    /// `VM_WRITE`.
+    pub const VM_WRITE: u8 = 0x2;
+    /// `VM_EXEC`.
+    pub const VM_EXEC: u8 = 0x4;
+    /// `VM_SHARED`.
+    pub const VM_SHARED: u8 = 0x8;
+}
+
+/// A named bit or field of an entry, for decoding (`ptlab pte decode`) and
+/// encoding (`--prot FLAGS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlagBit {
+    /// The kernel's name without its prefix (`PRESENT`, `RW`, `NX`, ...).
+    pub name: &'static str,
+    /// The mask.
+    pub mask: u64,
+    /// One line on what it means, with the header it comes from.
+    pub doc: &'static str,
+}
+
+/// What an architecture provides.  See the module documentation.
+///
+/// Implementations are a value per configuration (`X86::new(X86Mode::Pae)`),
+/// so one binary runs every configuration side by side.
+///
+/// # Errors
+///
+/// Allocation methods return [`MmError`] when simulated memory is exhausted
+/// ([`MmError::OutOfMemory`]) or a page fails its checks; helper methods are
+/// total functions on raw values, as in Linux.
+pub trait Arch: Send + Sync + Sized + 'static {
+    /// Per-mm architecture state (`mm->context`): powerpc's current
+    /// fragment page, s390's list of half-free pages.  `()` where there is
+    /// none.
+    type MmContext: Default + Send + Sync;
+
+    /// The configuration's geometry.
+    fn geometry(&self) -> &Geometry;
+
+    /// Named entry bits, for decoding and for parsing `--prot` lists.
+    fn flag_bits(&self) -> &'static [FlagBit];
+
+    // ---- protections -------------------------------------------------
+
+    /// `protection_map[vm_flags & (VM_READ|VM_WRITE|VM_EXEC|VM_SHARED)]`
+    /// (`vm_get_page_prot`), `flags` in 0..16.
+    fn vm_get_page_prot(&self, flags: u8) -> Pgprot;
+    /// `PAGE_NONE`.
+    fn page_none(&self) -> Pgprot {
+        self.vm_get_page_prot(0)
+    }
+
+    // ---- pte ---------------------------------------------------------
+
+    /// `pfn_pte(pfn, prot)`.
+    fn pfn_pte(&self, pfn: u64, prot: Pgprot) -> Pte;
+    /// `pte_pfn(pte)`.
+    fn pte_pfn(&self, pte: Pte) -> u64;
+    /// `pte_modify(pte, newprot)`.
+    fn pte_modify(&self, pte: Pte, prot: Pgprot) -> Pte;
+    /// `pte_none(pte)`.
+    fn pte_none(&self, pte: Pte) -> bool;
+    /// `pte_present(pte)`.
+    fn pte_present(&self, pte: Pte) -> bool;
+    /// `pte_young(pte)`.
+    fn pte_young(&self, pte: Pte) -> bool;
+    /// `pte_dirty(pte)`.
+    fn pte_dirty(&self, pte: Pte) -> bool;
+    /// `pte_write(pte)`.
+    fn pte_write(&self, pte: Pte) -> bool;
+    /// `pte_exec(pte)` (false where the arch has no no-exec bit and
+    /// everything readable is executable).
+    fn pte_exec(&self, pte: Pte) -> bool;
+    /// `pte_special(pte)`.
+    fn pte_special(&self, pte: Pte) -> bool;
+    /// `pte_protnone(pte)` (NUMA balancing).
+    fn pte_protnone(&self, pte: Pte) -> bool;
+    /// `pte_devmap(pte)`.
+    fn pte_devmap(&self, pte: Pte) -> bool;
+    /// `pte_soft_dirty(pte)`.
+    fn pte_soft_dirty(&self, pte: Pte) -> bool;
+    /// `pte_uffd_wp(pte)`.
+    fn pte_uffd_wp(&self, pte: Pte) -> bool;
+    /// `pte_mkyoung(pte)`.
+    fn pte_mkyoung(&self, pte: Pte) -> Pte;
+    /// `pte_mkold(pte)`.
+    fn pte_mkold(&self, pte: Pte) -> Pte;
+    /// `pte_mkdirty(pte)`.
+    fn pte_mkdirty(&self, pte: Pte) -> Pte;
+    /// `pte_mkclean(pte)`.
+    fn pte_mkclean(&self, pte: Pte) -> Pte;
+    /// `pte_mkwrite_novma(pte)` (v6.6 name of the old `pte_mkwrite`).
+    fn pte_mkwrite_novma(&self, pte: Pte) -> Pte;
+    /// `pte_wrprotect(pte)`.
+    fn pte_wrprotect(&self, pte: Pte) -> Pte;
+    /// `pte_mkexec(pte)`.
+    fn pte_mkexec(&self, pte: Pte) -> Pte;
+    /// `pte_mkspecial(pte)`.
+    fn pte_mkspecial(&self, pte: Pte) -> Pte;
+    /// `pte_mkdevmap(pte)`.
+    fn pte_mkdevmap(&self, pte: Pte) -> Pte;
+    /// `pte_mksoft_dirty(pte)`.
+    fn pte_mksoft_dirty(&self, pte: Pte) -> Pte;
+    /// `pte_clear_soft_dirty(pte)`.
+    fn pte_clear_soft_dirty(&self, pte: Pte) -> Pte;
+    /// `pte_mkuffd_wp(pte)`.
+    fn pte_mkuffd_wp(&self, pte: Pte) -> Pte;
+    /// `pte_clear_uffd_wp(pte)`.
+    fn pte_clear_uffd_wp(&self, pte: Pte) -> Pte;
+
+    /// Whether the MMU accepts `pte` as a valid translation (Linux's view:
+    /// present and not a NUMA-hinting protnone entry).  Used to compare the
+    /// model's translation with an emulator's.
+    fn pte_hw_valid(&self, pte: Pte) -> bool {
+        self.pte_present(pte) && !self.pte_protnone(pte)
+    }
+    /// As [`Arch::pte_hw_valid`] for a pmd leaf.  Arches whose
+    /// `pmd_present()` stays true for an invalidated THP (x86: PSE alone)
+    /// override it.
+    fn pmd_hw_valid(&self, pmd: Pmd) -> bool {
+        self.pmd_present(pmd) && !self.pmd_protnone(pmd)
+    }
+    /// `pud_pfn(pud)` of a pud leaf.  The default reads it with the pmd
+    /// layout, which is right where pud and pmd leaves share their format
+    /// (x86); override it otherwise.
+    fn pud_pfn(&self, pud: Pud) -> u64 {
+        self.pmd_pfn(Pmd(pud.0))
+    }
+    /// `pud_write(pud)` of a pud leaf; false where there are none.
+    fn pud_write(&self, _pud: Pud) -> bool {
+        false
+    }
+
+    // ---- swap ptes ---------------------------------------------------
+
+    /// `__swp_entry(type, offset)`.
+    fn __swp_entry(&self, ty: u64, offset: u64) -> SwpEntry;
+    /// `__swp_type(entry)`.
+    fn __swp_type(&self, e: SwpEntry) -> u64;
+    /// `__swp_offset(entry)`.
+    fn __swp_offset(&self, e: SwpEntry) -> u64;
+    /// `__pte_to_swp_entry(pte)`.
+    fn __pte_to_swp_entry(&self, pte: Pte) -> SwpEntry;
+    /// `__swp_entry_to_pte(entry)`.
+    fn __swp_entry_to_pte(&self, e: SwpEntry) -> Pte;
+    /// Largest swap offset the arch format holds (`swp_offset` of
+    /// `__swp_entry(0, ~0)`): used by the swap-exclusive family.
+    fn max_swapfile_offset(&self) -> u64;
+    /// `pte_swp_soft_dirty(pte)`.
+    fn pte_swp_soft_dirty(&self, pte: Pte) -> bool;
+    /// `pte_swp_mksoft_dirty(pte)`.
+    fn pte_swp_mksoft_dirty(&self, pte: Pte) -> Pte;
+    /// `pte_swp_clear_soft_dirty(pte)`.
+    fn pte_swp_clear_soft_dirty(&self, pte: Pte) -> Pte;
+    /// `pte_swp_exclusive(pte)`.
+    fn pte_swp_exclusive(&self, pte: Pte) -> bool;
+    /// `pte_swp_mkexclusive(pte)`.
+    fn pte_swp_mkexclusive(&self, pte: Pte) -> Pte;
+    /// `pte_swp_clear_exclusive(pte)`.
+    fn pte_swp_clear_exclusive(&self, pte: Pte) -> Pte;
+    /// `pte_swp_uffd_wp(pte)`.
+    fn pte_swp_uffd_wp(&self, pte: Pte) -> bool;
+
+    // ---- pmd ---------------------------------------------------------
+
+    /// `pfn_pmd(pfn, prot)`.
+    fn pfn_pmd(&self, pfn: u64, prot: Pgprot) -> Pmd;
+    /// `pmd_pfn(pmd)`.
+    fn pmd_pfn(&self, pmd: Pmd) -> u64;
+    /// `pmd_modify(pmd, newprot)`.
+    fn pmd_modify(&self, pmd: Pmd, prot: Pgprot) -> Pmd;
+    /// `pmd_none(pmd)`.
+    fn pmd_none(&self, pmd: Pmd) -> bool;
+    /// `pmd_present(pmd)`.
+    fn pmd_present(&self, pmd: Pmd) -> bool;
+    /// `pmd_bad(pmd)`: a non-leaf entry that does not look like a pointer
+    /// to a page table.
+    fn pmd_bad(&self, pmd: Pmd) -> bool;
+    /// `pmd_leaf(pmd)` (`pmd_large` on older kernels).
+    fn pmd_leaf(&self, pmd: Pmd) -> bool;
+    /// `pmd_trans_huge(pmd)`.
+    fn pmd_trans_huge(&self, pmd: Pmd) -> bool;
+    /// `pmd_devmap(pmd)`.
+    fn pmd_devmap(&self, pmd: Pmd) -> bool;
+    /// `pmd_protnone(pmd)`.
+    fn pmd_protnone(&self, pmd: Pmd) -> bool;
+    /// `pmd_young(pmd)`.
+    fn pmd_young(&self, pmd: Pmd) -> bool;
+    /// `pmd_dirty(pmd)`.
+    fn pmd_dirty(&self, pmd: Pmd) -> bool;
+    /// `pmd_write(pmd)`.
+    fn pmd_write(&self, pmd: Pmd) -> bool;
+    /// `pmd_soft_dirty(pmd)`.
+    fn pmd_soft_dirty(&self, pmd: Pmd) -> bool;
+    /// `pmd_mkyoung(pmd)`.
+    fn pmd_mkyoung(&self, pmd: Pmd) -> Pmd;
+    /// `pmd_mkold(pmd)`.
+    fn pmd_mkold(&self, pmd: Pmd) -> Pmd;
+    /// `pmd_mkdirty(pmd)`.
+    fn pmd_mkdirty(&self, pmd: Pmd) -> Pmd;
+    /// `pmd_mkclean(pmd)`.
+    fn pmd_mkclean(&self, pmd: Pmd) -> Pmd;
+    /// `pmd_mkwrite_novma(pmd)`.
+    fn pmd_mkwrite_novma(&self, pmd: Pmd) -> Pmd;
+    /// `pmd_wrprotect(pmd)`.
+    fn pmd_wrprotect(&self, pmd: Pmd) -> Pmd;
+    /// `pmd_mkhuge(pmd)`.
+    fn pmd_mkhuge(&self, pmd: Pmd) -> Pmd;
+    /// `pmd_mkdevmap(pmd)`.
+    fn pmd_mkdevmap(&self, pmd: Pmd) -> Pmd;
+    /// `pmd_mkinvalid(pmd)` (what `pmdp_invalidate` stores).
+    fn pmd_mkinvalid(&self, pmd: Pmd) -> Pmd;
+    /// `pmd_mksoft_dirty(pmd)`.
+    fn pmd_mksoft_dirty(&self, pmd: Pmd) -> Pmd;
+    /// `pmd_clear_soft_dirty(pmd)`.
+    fn pmd_clear_soft_dirty(&self, pmd: Pmd) -> Pmd;
+    /// The pmd that `pmd_populate(mm, pmdp, table)` stores for a pte table
+    /// at physical address `table_pa`.
+    fn pmd_populate(&self, table_pa: u64) -> Pmd;
+    /// Physical address of the pte table a table pmd points at
+    /// (`pmd_page_vaddr` / `pmd_page` as an address).
+    fn pmd_table_pa(&self, pmd: Pmd) -> u64;
+    /// Whether THP migration entries exist at pmd level
+    /// (`CONFIG_ARCH_ENABLE_THP_MIGRATION`).
+    fn has_pmd_swap(&self) -> bool;
+    /// `__pmd_to_swp_entry(pmd)`.
+    fn __pmd_to_swp_entry(&self, pmd: Pmd) -> SwpEntry;
+    /// `__swp_entry_to_pmd(entry)`.
+    fn __swp_entry_to_pmd(&self, e: SwpEntry) -> Pmd;
+    /// `pmd_swp_soft_dirty(pmd)`.
+    fn pmd_swp_soft_dirty(&self, pmd: Pmd) -> bool;
+    /// `pmd_swp_mksoft_dirty(pmd)`.
+    fn pmd_swp_mksoft_dirty(&self, pmd: Pmd) -> Pmd;
+    /// `pmd_swp_clear_soft_dirty(pmd)`.
+    fn pmd_swp_clear_soft_dirty(&self, pmd: Pmd) -> Pmd;
+
+    // ---- upper levels (only called for levels that are not folded) ----
+
+    /// `pud_none(pud)`.
+    fn pud_none(&self, pud: Pud) -> bool;
+    /// `pud_present(pud)`.
+    fn pud_present(&self, pud: Pud) -> bool;
+    /// `pud_bad(pud)`.
+    fn pud_bad(&self, pud: Pud) -> bool;
+    /// `pud_leaf(pud)`.
+    fn pud_leaf(&self, pud: Pud) -> bool;
+    /// The pud that `pud_populate` stores for a pmd table at `table_pa`.
+    fn pud_populate(&self, table_pa: u64) -> Pud;
+    /// Physical address of the pmd table a pud points at.
+    fn pud_table_pa(&self, pud: Pud) -> u64;
+    /// `p4d_none(p4d)`.
+    fn p4d_none(&self, p4d: P4d) -> bool;
+    /// `p4d_present(p4d)`.
+    fn p4d_present(&self, p4d: P4d) -> bool;
+    /// `p4d_bad(p4d)`.
+    fn p4d_bad(&self, p4d: P4d) -> bool;
+    /// The p4d that `p4d_populate` stores for a pud table at `table_pa`.
+    fn p4d_populate(&self, table_pa: u64) -> P4d;
+    /// Physical address of the pud table a p4d points at.
+    fn p4d_table_pa(&self, p4d: P4d) -> u64;
+    /// `pgd_none(pgd)`.
+    fn pgd_none(&self, pgd: Pgd) -> bool;
+    /// `pgd_present(pgd)`.
+    fn pgd_present(&self, pgd: Pgd) -> bool;
+    /// `pgd_bad(pgd)`.
+    fn pgd_bad(&self, pgd: Pgd) -> bool;
+    /// The pgd that `pgd_populate` stores for a next-level table at
+    /// `table_pa`.
+    fn pgd_populate(&self, table_pa: u64) -> Pgd;
+    /// Physical address of the table a pgd entry points at.
+    fn pgd_table_pa(&self, pgd: Pgd) -> u64;
+
+    // ---- table allocation (asm/pgalloc.h) ----------------------------
+
+    /// `pte_alloc_one(mm)`: a zeroed (`pte_none`-filled) pte table; returns
+    /// its physical address (the model's `pgtable_t`).  Runs the page-table
+    /// constructor (`pgtable_pte_page_ctor`: PG_table, ptl) and accounts
+    /// the bytes in `mm->pgtables_bytes`.
+    ///
+    /// # Errors
+    /// [`MmError::OutOfMemory`] when no frame is free.
+    fn pte_alloc_one(&self, mm: &Mm<Self>) -> Result<u64, MmError> {
+        crate::pgalloc::generic_pte_alloc_one(mm)
+    }
+    /// `pte_free(mm, pgtable)`: free a pte table now.
+    ///
+    /// # Errors
+    /// [`MmError::BadPage`] when the page fails Linux's free-page checks.
+    fn pte_free(&self, mm: &Mm<Self>, table_pa: u64) -> Result<(), MmError> {
+        crate::pgalloc::generic_pte_free(mm, table_pa)
+    }
+    /// `pte_free_defer(mm, pgtable)`: free a pte table that lockless
+    /// `pte_offset_map()` readers may still be walking, after an RCU grace
+    /// period (`mm/pgtable-generic.c`, the v6.6 series' patch 08).
+    ///
+    /// # Errors
+    /// [`MmError::RcuHeadInUse`] when the page's single rcu_head is already
+    /// queued (the bug the multi-table arches must avoid).
+    fn pte_free_defer(&self, mm: &Mm<Self>, table_pa: u64) -> Result<(), MmError> {
+        crate::pgalloc::generic_pte_free_defer(mm, table_pa)
+    }
+    /// Allocate a zeroed table for a non-pte level (`pmd_alloc_one`,
+    /// `pud_alloc_one`, `p4d_alloc_one`, and `pgd_alloc` for
+    /// [`Level::Pgd`]).
+    ///
+    /// # Errors
+    /// [`MmError::OutOfMemory`] when no frame is free.
+    fn table_alloc(&self, mm: &Mm<Self>, level: Level) -> Result<u64, MmError> {
+        crate::pgalloc::generic_table_alloc(mm, level)
+    }
+    /// Free a table allocated by [`Arch::table_alloc`].
+    ///
+    /// # Errors
+    /// [`MmError::BadPage`] when the page fails the free-page checks.
+    fn table_free(&self, mm: &Mm<Self>, level: Level, table_pa: u64) -> Result<(), MmError> {
+        crate::pgalloc::generic_table_free(mm, level, table_pa)
+    }
+    /// Called at the end of mm teardown (`arch_exit_mmap`, powerpc's
+    /// `pte_frag_destroy`).
+    ///
+    /// # Errors
+    /// As [`Arch::pte_free`].
+    fn exit_mmap(&self, _mm: &Mm<Self>) -> Result<(), MmError> {
+        Ok(())
+    }
+
+    // ---- emulation ---------------------------------------------------
+
+    /// An emulated translator for this configuration over `machine`'s
+    /// physical memory (the guest CPU's MMU, or a guest-code walker).
+    ///
+    /// # Errors
+    /// [`EmuError::Unsupported`] where the configuration has none;
+    /// [`EmuError::Emulator`] when the emulator cannot be set up.
+    fn hw_walker(&self, machine: Arc<Machine>) -> Result<Box<dyn HwWalker>, EmuError> {
+        let _ = machine;
+        Err(EmuError::Unsupported(self.geometry().name.to_string()))
+    }
+}
+
+/// A configuration-independent view of one arch configuration, for the
+/// parts of the runner that only list and decode.
+pub fn describe_level(g: &Geometry, level: Level) -> String {
+    let l = g.level(level);
+    if l.is_folded() {
+        format!("{}: folded", level.name())
+    } else {
+        format!(
+            "{}: {} entries, shift {}, table {} bytes",
+            level.name(),
+            l.ptrs,
+            l.shift,
+            l.table_bytes
+        )
+    }
+}
