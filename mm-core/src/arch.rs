@@ -280,6 +280,25 @@ pub struct FlagBit {
     pub doc: &'static str,
 }
 
+/// Kconfig-level facts that decide which helper families apply, named after
+/// the options that gate them in `mm/debug_vm_pgtable.c`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ArchFeatures {
+    /// `CONFIG_MEM_SOFT_DIRTY` (needs `HAVE_ARCH_SOFT_DIRTY`).
+    pub soft_dirty: bool,
+    /// `CONFIG_ARCH_HAS_PTE_SPECIAL`.
+    pub pte_special: bool,
+    /// `CONFIG_ARCH_HAS_PTE_DEVMAP`.
+    pub pte_devmap: bool,
+    /// `CONFIG_NUMA_BALANCING` (needs `ARCH_SUPPORTS_NUMA_BALANCING`).
+    pub numa_balancing: bool,
+    /// `CONFIG_HAVE_ARCH_USERFAULTFD_WP`.
+    pub uffd_wp: bool,
+    /// `__HAVE_ARCH_PMDP_INVALIDATE`: the arch overrides `pmdp_invalidate()`,
+    /// so the generic `pmd_mkinvalid()` expectations do not apply.
+    pub arch_pmdp_invalidate: bool,
+}
+
 /// What an architecture provides.  See the module documentation.
 ///
 /// Implementations are a value per configuration (`X86::new(X86Mode::Pae)`),
@@ -298,6 +317,25 @@ pub trait Arch: Send + Sync + Sized + 'static {
 
     /// The configuration's geometry.
     fn geometry(&self) -> &Geometry;
+
+    /// Which optional helper families the configuration has.  The default
+    /// claims none, so that a new port's families are skipped (with their
+    /// Kconfig reason) until it says otherwise.
+    fn features(&self) -> ArchFeatures {
+        ArchFeatures::default()
+    }
+
+    /// The value `pte_clear()` stores: 0 on most arches (s390 stores
+    /// `_PAGE_INVALID`).
+    fn pte_clear_val(&self) -> Pte {
+        Pte(0)
+    }
+
+    /// The value `pmd_clear()` stores: 0 on most arches (s390 stores
+    /// `_SEGMENT_ENTRY_EMPTY`).
+    fn pmd_clear_val(&self) -> Pmd {
+        Pmd(0)
+    }
 
     /// Named entry bits, for decoding and for parsing `--prot` lists.
     fn flag_bits(&self) -> &'static [FlagBit];

@@ -76,4 +76,11 @@ pub trait HwWalker {
     /// # Errors
     /// [`EmuError`] when the emulator itself fails.
     fn translate(&mut self, root_pa: u64, va: u64, access: Access) -> Result<HwOutcome, EmuError>;
+
+    /// Physical address bits the emulated CPU accepts in an entry
+    /// (MAXPHYADDR on x86): a leaf above it is a reserved-bit fault there,
+    /// so random mappings stay below it.  Default: no limit.
+    fn phys_bits(&self) -> u32 {
+        64
+    }
 }

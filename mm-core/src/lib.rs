@@ -11,7 +11,10 @@
 //! retracted page table by RCU".
 
 pub mod arch;
+pub mod debug_vm_pgtable;
 pub mod emulate;
+pub mod family;
+pub mod lifecycle;
 pub mod lock;
 pub mod machine;
 pub mod map;
@@ -25,6 +28,7 @@ pub mod swapops;
 pub mod sync;
 pub mod vtop;
 pub mod walk;
+pub mod walkcheck;
 
 pub use arch::{Arch, ByteOrder, Geometry, Level, P4d, Pgd, Pgprot, Pmd, Pte, Pud, SwpEntry};
 pub use machine::Machine;

@@ -246,24 +246,9 @@ pub fn unmap_page<A: Arch>(mm: &Mm<A>, va: u64) -> Result<Option<Pte>, MmError> 
     };
     let old = locked.get()?;
     let idx = locked.map().index();
-    let none = Pte(empty_pte(mm));
+    let none = mm.arch().pte_clear_val();
     locked.map().set_at(idx, none)?;
     Ok(Some(old))
-}
-
-/// The value of an empty pte: 0 unless the arch says otherwise (the value
-/// `pte_alloc_one()` fills a new table with).
-fn empty_pte<A: Arch>(mm: &Mm<A>) -> u64 {
-    // Generic tables are zero-filled; an arch whose empty pte is not zero
-    // (s390: _PAGE_INVALID) reports that through pte_none(0) being false.
-    if mm.arch().pte_none(Pte(0)) {
-        0
-    } else {
-        (0..64)
-            .map(|b| 1u64 << b)
-            .find(|v| mm.arch().pte_none(Pte(*v)))
-            .unwrap_or(0)
-    }
 }
 
 /// `free_pgtables()` over the whole address space: free every table below
@@ -309,7 +294,7 @@ fn free_level<A: Arch>(mm: &Mm<A>, table_pa: u64, level: Level, first: &mut Resu
             mm.dec_nr_tables(child);
             keep_first(first, free_table(mm, child, child_pa));
         }
-        keep_first(first, mm.set_entry_raw(pa, 0));
+        keep_first(first, mm.set_entry_raw(pa, clear_val(mm, interp)));
     }
 }
 
@@ -327,5 +312,14 @@ fn present<A: Arch>(mm: &Mm<A>, level: Level, v: u64) -> bool {
 fn keep_first(first: &mut Result<(), MmError>, r: Result<(), MmError>) {
     if first.is_ok() {
         *first = r;
+    }
+}
+
+/// What `pXd_clear()` stores at `level`.
+fn clear_val<A: Arch>(mm: &Mm<A>, level: Level) -> u64 {
+    match level {
+        Level::Pmd => mm.arch().pmd_clear_val().0,
+        Level::Pte => mm.arch().pte_clear_val().0,
+        _ => 0,
     }
 }

@@ -333,16 +333,33 @@ impl<A: Arch> Mm<A> {
     /// # Errors
     /// As [`Mm::load_entry`].
     pub fn pmdp_get_lockless(&self, pmdp: EntryPtr) -> Result<Pmd, MmError> {
+        Ok(self.pmdp_get_lockless_counted(pmdp, |_| {})?.0)
+    }
+
+    /// [`Mm::pmdp_get_lockless`], calling `between(attempt)` after the two
+    /// halves are read and before the low half is re-read, and returning the
+    /// number of retries: lets a test place a writer exactly in the window.
+    ///
+    /// # Errors
+    /// As [`Mm::load_entry`].
+    pub fn pmdp_get_lockless_counted(
+        &self,
+        pmdp: EntryPtr,
+        mut between: impl FnMut(u32),
+    ) -> Result<(Pmd, u32), MmError> {
         if !self.plan.split {
-            return self.pmdp_get(pmdp);
+            return Ok((self.pmdp_get(pmdp)?, 0));
         }
         let phys = self.phys();
+        let mut retries = 0;
         loop {
             let lo = phys.load_half(pmdp.pa, false)?;
             let hi = phys.load_half(pmdp.pa, true)?;
+            between(retries);
             if phys.load_half(pmdp.pa, false)? == lo {
-                return Ok(Pmd(lo as u64 | (hi as u64) << 32));
+                return Ok((Pmd(lo as u64 | (hi as u64) << 32), retries));
             }
+            retries += 1;
         }
     }
 
@@ -547,7 +564,7 @@ impl<A: Arch> Mm<A> {
             pa: pmdp.pa,
             value: val.0,
         });
-        self.set_entry_raw(pmdp.pa, 0)
+        self.set_entry_raw(pmdp.pa, self.arch().pmd_clear_val().0)
     }
 
     /// `__pte_offset_map(pmd, addr, pmdvalp)`: see the module

@@ -1,0 +1,253 @@
+//! Walk agreement: the model's translation ([`crate::vtop`]) against an
+//! emulated MMU ([`HwWalker`]) over random mappings (conformance family 2).
+//!
+//! The mappings are built with the model's own mapping API in the machine's
+//! physical memory, and the emulator is handed those very bytes.  Each
+//! probed address is translated for a read and for a write:
+//!
+//! * where the model finds a valid leaf, the emulator must translate the
+//!   read to the same physical address, and the write too exactly when the
+//!   leaf is writable (`pte_write()`/`pmd_write()`), faulting otherwise;
+//! * where the model finds nothing valid (none, swap or migration entries,
+//!   protnone, invalidated huge pmds), both accesses must fault.
+//!
+//! Agreement is the evidence that the arch's Linux helpers and its
+//! hardware format say the same thing.
+
+use std::sync::Arc;
+
+use crate::arch::Arch;
+use crate::emulate::{Access, EmuError, HwOutcome, HwWalker};
+use crate::family::{skip, Checker, FamilyResult, Rng};
+use crate::machine::{Machine, Mode};
+use crate::map;
+use crate::mm::Mm;
+use crate::swapops::{self, MAX_SWAPFILES};
+use crate::vtop::{vtop, Vtop, VtopOutcome};
+use crate::MmError;
+
+/// What kind of entry a random mapping installs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A 4K (base page) leaf with one of the 16 protections.
+    Page,
+    /// A PMD-sized leaf.
+    Huge,
+    /// A swap pte.
+    Swap,
+    /// A pmd migration entry.
+    PmdMigration,
+    /// An invalidated huge pmd (`pmd_mkinvalid`): present to Linux, not to
+    /// the MMU.
+    Invalidated,
+    /// An address nothing maps.
+    Unmapped,
+}
+
+/// How one probe compared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    /// The address.
+    pub va: u64,
+    /// What was installed there.
+    pub kind: Kind,
+    /// The model's walk.
+    pub model: Vtop,
+    /// The emulator on a read.
+    pub read: HwOutcome,
+    /// The emulator on a write.
+    pub write: HwOutcome,
+    /// Whether they agree (see the module documentation).
+    pub agree: bool,
+}
+
+/// Compare a model walk with the emulator's read and write outcomes.
+pub fn agrees(model: &Vtop, read: &HwOutcome, write: &HwOutcome) -> bool {
+    match model.outcome {
+        VtopOutcome::Mapped { pa, writable, .. } => {
+            read.pa() == Some(pa)
+                && if writable {
+                    write.pa() == Some(pa)
+                } else {
+                    write.pa().is_none()
+                }
+        }
+        VtopOutcome::NotMapped { .. } => read.pa().is_none() && write.pa().is_none(),
+    }
+}
+
+/// Translate `va` with both and compare.
+///
+/// # Errors
+/// [`EmuError`] when the emulator fails; model errors.
+pub fn probe<A: Arch>(
+    mm: &Mm<A>,
+    hw: &mut dyn HwWalker,
+    va: u64,
+    kind: Kind,
+) -> Result<Probe, EmuError> {
+    let model = vtop(mm, va)?;
+    let read = hw.translate(mm.pgd_pa(), va, Access::Read)?;
+    let write = hw.translate(mm.pgd_pa(), va, Access::Write)?;
+    let agree = agrees(&model, &read, &write);
+    Ok(Probe {
+        va,
+        kind,
+        model,
+        read,
+        write,
+        agree,
+    })
+}
+
+/// Parameters of the random mappings.
+#[derive(Clone, Copy, Debug)]
+pub struct WalkParams {
+    /// Mappings to install.
+    pub mappings: usize,
+    /// Generator seed.
+    pub seed: u64,
+}
+
+impl Default for WalkParams {
+    fn default() -> Self {
+        WalkParams {
+            mappings: 400,
+            seed: 0x77a1_c0de,
+        }
+    }
+}
+
+/// Install random mappings in `mm` and return the addresses to probe with
+/// what each holds.
+///
+/// # Errors
+/// Model errors other than collisions (which are skipped).
+pub fn random_mappings<A: Arch>(
+    mm: &Mm<A>,
+    rng: &mut Rng,
+    n: usize,
+    hw_phys_bits: u32,
+) -> Result<Vec<(u64, Kind)>, MmError> {
+    let a = mm.arch();
+    let g = a.geometry();
+    let page = g.page_size();
+    let pmd = g.pmd_size();
+    let pfn_bits = g.phys_bits.min(hw_phys_bits) - g.page_shift;
+    let pfn_mask = (1u64 << pfn_bits) - 1;
+    // Cluster the mappings in a few pmd-sized regions so that tables fill
+    // up (and the walk sees neighbours), plus some anywhere.
+    let regions: Vec<u64> = (0..8).map(|_| rng.below(g.task_size() / pmd) * pmd).collect();
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let base = if rng.below(4) == 0 {
+            rng.below(g.task_size() / pmd) * pmd
+        } else {
+            regions[rng.below(regions.len() as u64) as usize]
+        };
+        let va = base + (rng.below(pmd / page) * page);
+        let mut kinds = vec![Kind::Page, Kind::Page, Kind::Page, Kind::Swap, Kind::Unmapped];
+        if g.has_thp {
+            kinds.extend([Kind::Huge, Kind::Huge, Kind::Invalidated]);
+            if a.has_pmd_swap() {
+                kinds.push(Kind::PmdMigration);
+            }
+        }
+        let kind = kinds[rng.below(kinds.len() as u64) as usize];
+        let prot = a.vm_get_page_prot(rng.below(16) as u8);
+        let r = match kind {
+            Kind::Page => map::map_page(mm, va, rng.next_u64() & pfn_mask, prot),
+            Kind::Huge | Kind::Invalidated => {
+                let pfn = (rng.next_u64() & pfn_mask) & !((pmd / page) - 1);
+                let huge = a.pmd_mkhuge(a.pfn_pmd(pfn, prot));
+                let v = if kind == Kind::Invalidated && a.pmd_present(huge) {
+                    a.pmd_mkinvalid(huge)
+                } else {
+                    huge
+                };
+                map::set_pmd(mm, base, v, false)
+            }
+            Kind::Swap => {
+                let max = a.max_swapfile_offset();
+                let e = a.__swp_entry(rng.below(MAX_SWAPFILES), rng.below(max.min(1 << 30)));
+                map::set_pte(mm, va, a.__swp_entry_to_pte(e), false)
+            }
+            Kind::PmdMigration => {
+                let e = swapops::make_readable_migration_entry(a, rng.next_u64() & pfn_mask);
+                map::set_pmd(mm, base, a.__swp_entry_to_pmd(e), false)
+            }
+            Kind::Unmapped => Ok(()),
+        };
+        match r {
+            Ok(()) => {
+                let off = rng.below(page) & !7;
+                out.push((va + off, kind));
+            }
+            Err(MmError::AlreadyMapped { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    // A pte that is none inside a populated table.
+    if let Some(&(va, _)) = out.iter().find(|(_, k)| *k == Kind::Page) {
+        let other = va ^ page;
+        if matches!(map::unmap_page(mm, other), Ok(Some(p)) if a.pte_none(p)) {
+            out.push((other, Kind::Unmapped));
+        }
+    }
+    Ok(out)
+}
+
+/// Result of [`walk_family`]: the family result and every probe.
+#[derive(Clone, Debug)]
+pub struct WalkReport {
+    /// Pass/fail with counts.
+    pub family: FamilyResult,
+    /// Each probe.
+    pub probes: Vec<Probe>,
+    /// What the emulator checks (its own description).
+    pub walker: String,
+}
+
+/// Conformance family 2 for one configuration: random mappings, each probed
+/// with the model and the emulator.
+///
+/// # Errors
+/// [`EmuError`] when the emulator fails; model errors.
+pub fn walk_family<A: Arch + Clone>(a: &A, p: WalkParams) -> Result<WalkReport, EmuError> {
+    let g = a.geometry();
+    let machine = Machine::new(g, 32 << 20, Mode::Deterministic)?;
+    let mut hw = match a.hw_walker(machine.clone()) {
+        Ok(hw) => hw,
+        Err(EmuError::Unsupported(why)) => {
+            return Ok(WalkReport {
+                family: skip("walk_agreement", &format!("no emulated walk: {why}")),
+                probes: vec![],
+                walker: String::new(),
+            })
+        }
+        Err(e) => return Err(e),
+    };
+    let mm = Mm::new(Arc::new(a.clone()), machine.clone())?;
+    let mut rng = Rng::new(p.seed);
+    let targets = random_mappings(&mm, &mut rng, p.mappings, hw.phys_bits())?;
+    let mut c = Checker::new();
+    let mut probes = Vec::with_capacity(targets.len());
+    for (va, kind) in targets {
+        let pr = probe(&mm, hw.as_mut(), va, kind)?;
+        c.check(pr.agree, || {
+            format!(
+                "va {:#x} ({kind:?}): model {:?}, emulator read {:?} write {:?}",
+                pr.va, pr.model.outcome, pr.read, pr.write
+            )
+        });
+        probes.push(pr);
+    }
+    let walker_desc = hw.describe();
+    drop(hw);
+    mm.mmput()?;
+    Ok(WalkReport {
+        family: c.finish("walk_agreement"),
+        probes,
+        walker: walker_desc,
+    })
+}
