@@ -764,4 +764,94 @@ impl<A: Arch> Mm<A> {
         let ptl = self.pte_lockptr(pmdval)?.lock()?;
         Ok(Some(PteMapLocked { ptl, map }))
     }
+
+    // ---- the fast path ------------------------------------------------
+
+    /// Translate `va` for a read, lockless, the way a hardware walker or
+    /// GUP-fast does: no steps recorded, nothing allocated.  Returns the
+    /// physical address and whether the leaf is writable, or `None` where
+    /// the MMU would fault (per [`Arch::pte_hw_valid`] and
+    /// [`Arch::pmd_hw_valid`]).  [`crate::vtop::vtop`] is the explaining
+    /// twin of this function; both use only the arch's Linux helpers.
+    ///
+    /// # Errors
+    /// Memory errors (a table pointer outside memory).
+    pub fn translate(&self, va: u64) -> Result<Option<(u64, bool)>, MmError> {
+        let a = self.arch();
+        let g = a.geometry();
+        let w = self.plan.width as u64;
+        let mut table = self.pgd_pa();
+        for level in [Level::Pgd, Level::P4d, Level::Pud, Level::Pmd] {
+            if !self.plan.interp[level.index()] {
+                continue;
+            }
+            let v = self.load_entry(table + g.level(self.top_real(level)).index(va) * w)?;
+            let next = match level {
+                Level::Pgd => {
+                    let e = Pgd(v);
+                    if a.pgd_none(e) || a.pgd_bad(e) {
+                        return Ok(None);
+                    }
+                    a.pgd_table_pa(e)
+                }
+                Level::P4d => {
+                    let e = P4d(v);
+                    if a.p4d_none(e) || a.p4d_bad(e) {
+                        return Ok(None);
+                    }
+                    a.p4d_table_pa(e)
+                }
+                Level::Pud => {
+                    let e = Pud(v);
+                    if a.pud_none(e) {
+                        return Ok(None);
+                    }
+                    if a.pud_leaf(e) {
+                        let size = 1u64 << g.level(Level::Pud).shift;
+                        return Ok(a.pud_present(e).then(|| {
+                            ((a.pud_pfn(e) << g.page_shift) + (va & (size - 1)), a.pud_write(e))
+                        }));
+                    }
+                    if a.pud_bad(e) {
+                        return Ok(None);
+                    }
+                    a.pud_table_pa(e)
+                }
+                _ => {
+                    let e = Pmd(v);
+                    if a.pmd_none(e) {
+                        return Ok(None);
+                    }
+                    if a.pmd_leaf(e) || !a.pmd_present(e) {
+                        let size = g.pmd_size();
+                        return Ok((a.pmd_leaf(e) && a.pmd_hw_valid(e)).then(|| {
+                            ((a.pmd_pfn(e) << g.page_shift) + (va & (size - 1)), a.pmd_write(e))
+                        }));
+                    }
+                    if a.pmd_bad(e) {
+                        return Ok(None);
+                    }
+                    a.pmd_table_pa(e)
+                }
+            };
+            table = next;
+        }
+        let pte = Pte(self.load_entry(table + g.level(Level::Pte).index(va) * w)?);
+        Ok(a.pte_hw_valid(pte).then(|| {
+            (
+                (a.pte_pfn(pte) << g.page_shift) + (va & (g.page_size() - 1)),
+                a.pte_write(pte),
+            )
+        }))
+    }
+
+    /// The highest level sharing the physical table that `level` interprets
+    /// (the level whose index bits select the entry).
+    fn top_real(&self, level: Level) -> Level {
+        let mut i = level.index();
+        while !self.plan.real[i] {
+            i -= 1;
+        }
+        Level::ALL[i]
+    }
 }

@@ -1,0 +1,53 @@
+//! The commands.
+
+mod arches;
+mod conform;
+mod pte;
+mod walk;
+
+use crate::cli::Cmd;
+use crate::error::CliError;
+
+/// Run one command.  `Ok(false)` means it ran and a check failed.
+///
+/// # Errors
+/// [`CliError`] for bad input or an internal failure.
+pub fn run(cmd: Cmd) -> Result<bool, CliError> {
+    match cmd {
+        Cmd::Arches { json } => arches::run(json),
+        Cmd::Pte { arch, json, op } => pte::run(&arch, op, json),
+        Cmd::Walk {
+            arch,
+            maps,
+            huges,
+            va,
+            no_emulate,
+            json,
+        } => walk::run(&arch, &maps, &huges, &va, no_emulate, json),
+        Cmd::Conform {
+            arch,
+            filter,
+            json,
+            junit,
+            pfns,
+            mappings,
+            seed,
+        } => conform::run(conform::Options {
+            arch,
+            filter,
+            json,
+            junit,
+            pfns,
+            mappings,
+            seed: crate::parse::number("--seed", &seed)?,
+        }),
+    }
+}
+
+/// Print a JSON value (pretty) to stdout.
+pub(crate) fn print_json(v: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    );
+}

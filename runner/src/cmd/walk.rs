@@ -1,0 +1,176 @@
+//! `ptlab walk`: build tables, walk one address with the model and the
+//! emulated MMU, and compare.
+
+use std::sync::Arc;
+
+use mm_core::emulate::{Access, HwOutcome};
+use mm_core::machine::Mode;
+use mm_core::vtop::{vtop, VtopOutcome};
+use mm_core::walkcheck::agrees;
+use mm_core::{map, Arch, Machine, Mm};
+use serde_json::json;
+
+use crate::configs::{self, Visitor};
+use crate::error::CliError;
+use crate::parse;
+
+struct WalkCmd<'a> {
+    maps: &'a [String],
+    huges: &'a [String],
+    va: &'a str,
+    emulate: bool,
+}
+
+fn outcome_json(o: &HwOutcome) -> serde_json::Value {
+    match o {
+        HwOutcome::Translated { pa } => json!({"pa": format!("{pa:#x}")}),
+        HwOutcome::Fault { detail } => json!({"fault": detail}),
+    }
+}
+
+impl Visitor for WalkCmd<'_> {
+    type Out = Result<(serde_json::Value, bool), CliError>;
+    fn visit<A: Arch + Clone>(self, a: A) -> Self::Out {
+        let va = parse::number("--va", self.va)?;
+        let g = a.geometry().clone();
+        let specs_small = self
+            .maps
+            .iter()
+            .map(|s| parse::map_spec(&a, "--map", s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let specs_huge = self
+            .huges
+            .iter()
+            .map(|s| parse::map_spec(&a, "--huge", s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let machine = Machine::new(&g, 16 << 20, Mode::Deterministic)?;
+        let mm = Mm::new(Arc::new(a.clone()), machine.clone())?;
+        for s in &specs_small {
+            map::map_page(&mm, s.va, s.pfn, s.prot)?;
+        }
+        for s in &specs_huge {
+            map::map_huge_pmd(&mm, s.va, s.pfn, s.prot)?;
+        }
+        let model = vtop(&mm, va)?;
+        let steps: Vec<serde_json::Value> = model
+            .steps
+            .iter()
+            .map(|s| {
+                json!({
+                    "level": s.level.name(),
+                    "table_pa": format!("{:#x}", s.table_pa),
+                    "index": s.index,
+                    "entry_pa": format!("{:#x}", s.entry_pa),
+                    "raw": format!("{:#0w$x}", s.raw, w = 2 + 2 * g.entry_bytes as usize),
+                    "meaning": s.meaning,
+                })
+            })
+            .collect();
+        let model_json = match model.outcome {
+            VtopOutcome::Mapped { pa, level, size, writable } => json!({
+                "mapped": true, "pa": format!("{pa:#x}"), "level": level.name(),
+                "size": size, "writable": writable,
+            }),
+            VtopOutcome::NotMapped { level, why } => json!({
+                "mapped": false, "level": level.name(), "why": format!("{why:?}"),
+            }),
+        };
+        let mut out = json!({
+            "config": g.name,
+            "va": format!("{va:#x}"),
+            "pgd_pa": format!("{:#x}", mm.pgd_pa()),
+            "steps": steps,
+            "model": model_json,
+        });
+        let mut ok = true;
+        if self.emulate {
+            match a.hw_walker(machine.clone()) {
+                Ok(mut hw) => {
+                    let read = hw.translate(mm.pgd_pa(), va, Access::Read)?;
+                    let write = hw.translate(mm.pgd_pa(), va, Access::Write)?;
+                    ok = agrees(&model, &read, &write);
+                    out["emulator"] = json!({
+                        "walker": hw.describe(),
+                        "read": outcome_json(&read),
+                        "write": outcome_json(&write),
+                        "agree": ok,
+                    });
+                }
+                Err(mm_core::emulate::EmuError::Unsupported(why)) => {
+                    out["emulator"] = json!({ "unsupported": why });
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        drop(mm);
+        Ok((out, ok))
+    }
+}
+
+/// Run `ptlab walk`.
+///
+/// # Errors
+/// Bad input as [`CliError`].
+pub fn run(
+    arch: &str,
+    maps: &[String],
+    huges: &[String],
+    va: &str,
+    no_emulate: bool,
+    json: bool,
+) -> Result<bool, CliError> {
+    let (out, ok) = configs::with_config(
+        arch,
+        WalkCmd {
+            maps,
+            huges,
+            va,
+            emulate: !no_emulate,
+        },
+    )??;
+    if json {
+        super::print_json(&out);
+        return Ok(ok);
+    }
+    let s = |v: &serde_json::Value| v.as_str().unwrap_or("?").to_string();
+    println!("{} VA {}  (pgd at {})", s(&out["config"]), s(&out["va"]), s(&out["pgd_pa"]));
+    println!("  {:<4} {:>14} {:>5} {:>14}  {:<20} meaning", "lvl", "table", "index", "entry at", "raw");
+    for st in out["steps"].as_array().into_iter().flatten() {
+        println!(
+            "  {:<4} {:>14} {:>5} {:>14}  {:<20} {}",
+            s(&st["level"]),
+            s(&st["table_pa"]),
+            st["index"],
+            s(&st["entry_pa"]),
+            s(&st["raw"]),
+            s(&st["meaning"])
+        );
+    }
+    let m = &out["model"];
+    if m["mapped"].as_bool() == Some(true) {
+        println!(
+            "  model:    pa {} ({} leaf, {} KiB, {})",
+            s(&m["pa"]),
+            s(&m["level"]),
+            m["size"].as_u64().unwrap_or(0) >> 10,
+            if m["writable"].as_bool() == Some(true) { "writable" } else { "read-only" }
+        );
+    } else {
+        println!("  model:    no translation ({} at the {} level)", s(&m["why"]), s(&m["level"]));
+    }
+    if let Some(e) = out.get("emulator") {
+        if let Some(why) = e.get("unsupported") {
+            println!("  emulator: none for this configuration ({})", why.as_str().unwrap_or("?"));
+        } else {
+            let show = |o: &serde_json::Value| {
+                o.get("pa")
+                    .map(|p| format!("pa {}", p.as_str().unwrap_or("?")))
+                    .unwrap_or_else(|| format!("fault ({})", o["fault"].as_str().unwrap_or("?")))
+            };
+            println!("  emulator: read -> {}; write -> {}", show(&e["read"]), show(&e["write"]));
+            println!("            [{}]", s(&e["walker"]));
+            println!("  agree:    {}", if ok { "yes" } else { "NO" });
+        }
+    }
+    Ok(ok)
+}

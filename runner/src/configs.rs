@@ -1,0 +1,51 @@
+//! The configurations the runner knows, and dispatch from a name to the
+//! monomorphised code for that architecture.
+
+use mm_core::Arch;
+
+use crate::error::CliError;
+
+/// Every configuration, in the order `ptlab arches` lists them.
+pub fn names() -> Vec<&'static str> {
+    arch_x86::X86::configurations().to_vec()
+}
+
+/// Code generic over the architecture, run for one named configuration.
+pub trait Visitor {
+    /// What it returns.
+    type Out;
+    /// Run for configuration `a`.
+    fn visit<A: Arch + Clone>(self, a: A) -> Self::Out;
+}
+
+/// Run `v` for the configuration called `name`.
+///
+/// # Errors
+/// [`CliError::UnknownConfig`] naming the value and the known names.
+pub fn with_config<V: Visitor>(name: &str, v: V) -> Result<V::Out, CliError> {
+    if let Some(x) = arch_x86::X86::from_name(name) {
+        return Ok(v.visit(x));
+    }
+    Err(CliError::UnknownConfig {
+        name: name.to_string(),
+        known: names().join(", "),
+    })
+}
+
+/// Expand `all` into every name; check any other name.
+///
+/// # Errors
+/// [`CliError::UnknownConfig`].
+pub fn expand(arch: &str) -> Result<Vec<&'static str>, CliError> {
+    if arch == "all" {
+        return Ok(names());
+    }
+    names()
+        .into_iter()
+        .find(|n| *n == arch)
+        .map(|n| vec![n])
+        .ok_or_else(|| CliError::UnknownConfig {
+            name: arch.to_string(),
+            known: format!("all, {}", names().join(", ")),
+        })
+}
