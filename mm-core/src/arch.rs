@@ -140,11 +140,13 @@ pub struct Geometry {
     pub split_halves: bool,
     /// Per level, top first (indexed by [`Level::index`]).
     pub levels: [LevelGeometry; 5],
-    /// Number of bits of user virtual address (`TASK_SIZE` is
-    /// `1 << user_va_bits`, or the 32-bit limit): a VA at or above it is
-    /// outside the configuration's user range.
-    pub user_va_bits: u32,
-    /// `__PHYSICAL_MASK_SHIFT`: physical address bits an entry can hold.
+    /// `TASK_SIZE`: the end of the user address range.  A VA at or above it
+    /// is outside the configuration's user range.
+    pub task_size: u64,
+    /// Physical address bits a pfn may use: `__PHYSICAL_MASK_SHIFT`, or
+    /// `MAX_POSSIBLE_PHYSMEM_BITS` where that is smaller and the helpers
+    /// take a narrower pfn (x86 PAE: 36, as its `unsigned long` pfns are
+    /// 32 bits).
     pub phys_bits: u32,
     /// Whether `CONFIG_TRANSPARENT_HUGEPAGE` can be on (`pmd_trans_huge`
     /// can ever be true).
@@ -175,11 +177,7 @@ impl Geometry {
 
     /// Highest user address plus one (`TASK_SIZE`).
     pub fn task_size(&self) -> u64 {
-        if self.user_va_bits >= 64 {
-            u64::MAX
-        } else {
-            1u64 << self.user_va_bits
-        }
+        self.task_size
     }
 
     /// Number of real (unfolded) levels, `CONFIG_PGTABLE_LEVELS`.
@@ -325,6 +323,13 @@ pub trait Arch: Send + Sync + Sized + 'static {
         ArchFeatures::default()
     }
 
+    /// Check families that fail on this configuration because the kernel
+    /// itself behaves that way, each with the explanation: `(family name,
+    /// why)`.  Reported as expected failures, never hidden.
+    fn expected_failures(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+
     /// The value `pte_clear()` stores: 0 on most arches (s390 stores
     /// `_PAGE_INVALID`).
     fn pte_clear_val(&self) -> Pte {
@@ -368,8 +373,8 @@ pub trait Arch: Send + Sync + Sized + 'static {
     fn pte_dirty(&self, pte: Pte) -> bool;
     /// `pte_write(pte)`.
     fn pte_write(&self, pte: Pte) -> bool;
-    /// `pte_exec(pte)` (false where the arch has no no-exec bit and
-    /// everything readable is executable).
+    /// `pte_exec(pte)` (true for every pte where the arch has no no-exec
+    /// bit, as on x86 2-level).
     fn pte_exec(&self, pte: Pte) -> bool;
     /// `pte_special(pte)`.
     fn pte_special(&self, pte: Pte) -> bool;

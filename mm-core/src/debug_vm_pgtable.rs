@@ -16,9 +16,9 @@
 use std::sync::Arc;
 
 use crate::arch::{Arch, Level, Pgprot, Pmd, Pte, SwpEntry};
+use crate::family::{skip, Checker, FamilyResult, Rng};
 use crate::machine::{Machine, Mode};
 use crate::mm::Mm;
-use crate::family::{skip, Checker, FamilyResult, Rng};
 use crate::swapops::{self, MAX_SWAPFILES, MAX_SWAPFILES_SHIFT};
 use crate::MmError;
 
@@ -46,7 +46,11 @@ impl Default for Params {
 fn pfns<A: Arch>(a: &A, rng: &mut Rng, n: u32, pmd_aligned: bool) -> Vec<u64> {
     let g = a.geometry();
     let bits = g.phys_bits - g.page_shift;
-    let mask = if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
+    let mask = if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
     let align = if pmd_aligned {
         (g.pmd_size() >> g.page_shift).max(1)
     } else {
@@ -99,6 +103,7 @@ pub fn run_all<A: Arch + Clone>(a: &A, p: Params) -> Result<Vec<FamilyResult>, M
         "pmd_huge_tests",
         "huge kernel vmap is not modelled (CONFIG_HAVE_ARCH_HUGE_VMAP)",
     ));
+    crate::family::apply_expected(&mut out, a.expected_failures());
     Ok(out)
 }
 
@@ -110,25 +115,55 @@ pub fn pte_basic_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
         let prot = a.vm_get_page_prot(idx);
         for pfn in pfns(a, &mut rng, p.pfns_per_prot, false) {
             let pte = a.pfn_pte(pfn, prot);
-            let w = |s: &str| format!("{s}: prot[{idx:#x}]={:#x} pfn {pfn:#x} pte {:#x}", prot.0, pte.0);
+            let w = |s: &str| {
+                format!(
+                    "{s}: prot[{idx:#x}]={:#x} pfn {pfn:#x} pte {:#x}",
+                    prot.0, pte.0
+                )
+            };
             let x = a;
-            c.check(!x.pte_dirty(x.pte_wrprotect(pte)), || w("pte_dirty(pte_wrprotect(pte))"));
+            c.check(!x.pte_dirty(x.pte_wrprotect(pte)), || {
+                w("pte_dirty(pte_wrprotect(pte))")
+            });
             c.check(x.pte_pfn(pte) == pfn, || w("pte_pfn(pfn_pte(pfn)) != pfn"));
-            c.check(x.pte_young(x.pte_mkyoung(x.pte_mkold(pte))), || w("!pte_young(pte_mkyoung(pte_mkold))"));
-            c.check(x.pte_dirty(x.pte_mkdirty(x.pte_mkclean(pte))), || w("!pte_dirty(pte_mkdirty(pte_mkclean))"));
-            c.check(x.pte_write(x.pte_mkwrite_novma(x.pte_wrprotect(pte))), || w("!pte_write(pte_mkwrite(pte_wrprotect))"));
-            c.check(!x.pte_young(x.pte_mkold(x.pte_mkyoung(pte))), || w("pte_young(pte_mkold(pte_mkyoung))"));
-            c.check(!x.pte_dirty(x.pte_mkclean(x.pte_mkdirty(pte))), || w("pte_dirty(pte_mkclean(pte_mkdirty))"));
-            c.check(!x.pte_write(x.pte_wrprotect(x.pte_mkwrite_novma(pte))), || w("pte_write(pte_wrprotect(pte_mkwrite))"));
-            c.check(!x.pte_dirty(x.pte_wrprotect(x.pte_mkclean(pte))), || w("pte_dirty(pte_wrprotect(pte_mkclean))"));
-            c.check(x.pte_dirty(x.pte_wrprotect(x.pte_mkdirty(pte))), || w("!pte_dirty(pte_wrprotect(pte_mkdirty))"));
+            c.check(x.pte_young(x.pte_mkyoung(x.pte_mkold(pte))), || {
+                w("!pte_young(pte_mkyoung(pte_mkold))")
+            });
+            c.check(x.pte_dirty(x.pte_mkdirty(x.pte_mkclean(pte))), || {
+                w("!pte_dirty(pte_mkdirty(pte_mkclean))")
+            });
+            c.check(
+                x.pte_write(x.pte_mkwrite_novma(x.pte_wrprotect(pte))),
+                || w("!pte_write(pte_mkwrite(pte_wrprotect))"),
+            );
+            c.check(!x.pte_young(x.pte_mkold(x.pte_mkyoung(pte))), || {
+                w("pte_young(pte_mkold(pte_mkyoung))")
+            });
+            c.check(!x.pte_dirty(x.pte_mkclean(x.pte_mkdirty(pte))), || {
+                w("pte_dirty(pte_mkclean(pte_mkdirty))")
+            });
+            c.check(
+                !x.pte_write(x.pte_wrprotect(x.pte_mkwrite_novma(pte))),
+                || w("pte_write(pte_wrprotect(pte_mkwrite))"),
+            );
+            c.check(!x.pte_dirty(x.pte_wrprotect(x.pte_mkclean(pte))), || {
+                w("pte_dirty(pte_wrprotect(pte_mkclean))")
+            });
+            c.check(x.pte_dirty(x.pte_wrprotect(x.pte_mkdirty(pte))), || {
+                w("!pte_dirty(pte_wrprotect(pte_mkdirty))")
+            });
         }
     }
     c.finish("pte_basic_tests")
 }
 
 fn thp_skip<A: Arch>(a: &A, name: &'static str) -> Option<FamilyResult> {
-    (!a.geometry().has_thp).then(|| skip(name, "no transparent huge pages: CONFIG_TRANSPARENT_HUGEPAGE (has_transparent_hugepage())"))
+    (!a.geometry().has_thp).then(|| {
+        skip(
+            name,
+            "no transparent huge pages: CONFIG_TRANSPARENT_HUGEPAGE (has_transparent_hugepage())",
+        )
+    })
 }
 
 /// `pmd_basic_tests()`.
@@ -143,19 +178,48 @@ pub fn pmd_basic_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
         for pfn in pfns(a, &mut rng, p.pfns_per_prot, true) {
             let pmd = a.pfn_pmd(pfn, prot);
             let x = a;
-            let w = |s: &str| format!("{s}: prot[{idx:#x}]={:#x} pfn {pfn:#x} pmd {:#x}", prot.0, pmd.0);
-            c.check(!x.pmd_dirty(x.pmd_wrprotect(pmd)), || w("pmd_dirty(pmd_wrprotect(pmd))"));
-            c.check(x.pmd_young(x.pmd_mkyoung(x.pmd_mkold(pmd))), || w("!pmd_young(pmd_mkyoung(pmd_mkold))"));
-            c.check(x.pmd_dirty(x.pmd_mkdirty(x.pmd_mkclean(pmd))), || w("!pmd_dirty(pmd_mkdirty(pmd_mkclean))"));
-            c.check(x.pmd_write(x.pmd_mkwrite_novma(x.pmd_wrprotect(pmd))), || w("!pmd_write(pmd_mkwrite(pmd_wrprotect))"));
-            c.check(!x.pmd_young(x.pmd_mkold(x.pmd_mkyoung(pmd))), || w("pmd_young(pmd_mkold(pmd_mkyoung))"));
-            c.check(!x.pmd_dirty(x.pmd_mkclean(x.pmd_mkdirty(pmd))), || w("pmd_dirty(pmd_mkclean(pmd_mkdirty))"));
-            c.check(!x.pmd_write(x.pmd_wrprotect(x.pmd_mkwrite_novma(pmd))), || w("pmd_write(pmd_wrprotect(pmd_mkwrite))"));
-            c.check(!x.pmd_dirty(x.pmd_wrprotect(x.pmd_mkclean(pmd))), || w("pmd_dirty(pmd_wrprotect(pmd_mkclean))"));
-            c.check(x.pmd_dirty(x.pmd_wrprotect(x.pmd_mkdirty(pmd))), || w("!pmd_dirty(pmd_wrprotect(pmd_mkdirty))"));
+            let w = |s: &str| {
+                format!(
+                    "{s}: prot[{idx:#x}]={:#x} pfn {pfn:#x} pmd {:#x}",
+                    prot.0, pmd.0
+                )
+            };
+            c.check(!x.pmd_dirty(x.pmd_wrprotect(pmd)), || {
+                w("pmd_dirty(pmd_wrprotect(pmd))")
+            });
+            c.check(x.pmd_young(x.pmd_mkyoung(x.pmd_mkold(pmd))), || {
+                w("!pmd_young(pmd_mkyoung(pmd_mkold))")
+            });
+            c.check(x.pmd_dirty(x.pmd_mkdirty(x.pmd_mkclean(pmd))), || {
+                w("!pmd_dirty(pmd_mkdirty(pmd_mkclean))")
+            });
+            c.check(
+                x.pmd_write(x.pmd_mkwrite_novma(x.pmd_wrprotect(pmd))),
+                || w("!pmd_write(pmd_mkwrite(pmd_wrprotect))"),
+            );
+            c.check(!x.pmd_young(x.pmd_mkold(x.pmd_mkyoung(pmd))), || {
+                w("pmd_young(pmd_mkold(pmd_mkyoung))")
+            });
+            c.check(!x.pmd_dirty(x.pmd_mkclean(x.pmd_mkdirty(pmd))), || {
+                w("pmd_dirty(pmd_mkclean(pmd_mkdirty))")
+            });
+            c.check(
+                !x.pmd_write(x.pmd_wrprotect(x.pmd_mkwrite_novma(pmd))),
+                || w("pmd_write(pmd_wrprotect(pmd_mkwrite))"),
+            );
+            c.check(!x.pmd_dirty(x.pmd_wrprotect(x.pmd_mkclean(pmd))), || {
+                w("pmd_dirty(pmd_wrprotect(pmd_mkclean))")
+            });
+            c.check(x.pmd_dirty(x.pmd_wrprotect(x.pmd_mkdirty(pmd))), || {
+                w("!pmd_dirty(pmd_wrprotect(pmd_mkdirty))")
+            });
             // A huge pmd can never be a table pmd: pmd_bad() must see it.
-            c.check(x.pmd_bad(x.pmd_mkhuge(pmd)), || w("!pmd_bad(pmd_mkhuge(pmd))"));
-            c.check(x.pmd_pfn(x.pmd_mkhuge(pmd)) == pfn, || w("pmd_pfn(pmd_mkhuge(pfn_pmd(pfn))) != pfn"));
+            c.check(x.pmd_bad(x.pmd_mkhuge(pmd)), || {
+                w("!pmd_bad(pmd_mkhuge(pmd))")
+            });
+            c.check(x.pmd_pfn(x.pmd_mkhuge(pmd)) == pfn, || {
+                w("pmd_pfn(pmd_mkhuge(pfn_pmd(pfn))) != pfn")
+            });
         }
     }
     c.finish("pmd_basic_tests")
@@ -172,7 +236,12 @@ pub fn pmd_leaf_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
         let prot = a.vm_get_page_prot(idx);
         for pfn in pfns(a, &mut rng, p.pfns_per_prot, true) {
             let pmd = a.pmd_mkhuge(a.pfn_pmd(pfn, prot));
-            c.check(a.pmd_leaf(pmd), || format!("!pmd_leaf(pmd_mkhuge(pfn_pmd({pfn:#x}, prot[{idx:#x}]))) = {:#x}", pmd.0));
+            c.check(a.pmd_leaf(pmd), || {
+                format!(
+                    "!pmd_leaf(pmd_mkhuge(pfn_pmd({pfn:#x}, prot[{idx:#x}]))) = {:#x}",
+                    pmd.0
+                )
+            });
         }
     }
     c.finish("pmd_leaf_tests")
@@ -181,7 +250,10 @@ pub fn pmd_leaf_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
 /// `pte_special_tests()`.
 pub fn pte_special_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     if !a.features().pte_special {
-        return skip("pte_special_tests", "CONFIG_ARCH_HAS_PTE_SPECIAL is not set");
+        return skip(
+            "pte_special_tests",
+            "CONFIG_ARCH_HAS_PTE_SPECIAL is not set",
+        );
     }
     let mut c = Checker::new();
     let mut rng = Rng::new(p.seed ^ 3);
@@ -189,8 +261,12 @@ pub fn pte_special_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
         let prot = a.vm_get_page_prot(idx);
         for pfn in pfns(a, &mut rng, p.pfns_per_prot, false) {
             let pte = a.pfn_pte(pfn, prot);
-            c.check(a.pte_special(a.pte_mkspecial(pte)), || format!("!pte_special(pte_mkspecial({:#x}))", pte.0));
-            c.check(a.pte_pfn(a.pte_mkspecial(pte)) == pfn, || format!("pte_mkspecial changed the pfn of {:#x}", pte.0));
+            c.check(a.pte_special(a.pte_mkspecial(pte)), || {
+                format!("!pte_special(pte_mkspecial({:#x}))", pte.0)
+            });
+            c.check(a.pte_pfn(a.pte_mkspecial(pte)) == pfn, || {
+                format!("pte_mkspecial changed the pfn of {:#x}", pte.0)
+            });
         }
     }
     c.finish("pte_special_tests")
@@ -199,16 +275,25 @@ pub fn pte_special_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
 /// `pte_protnone_tests()`.
 pub fn pte_protnone_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     if !a.features().numa_balancing {
-        return skip("pte_protnone_tests", "CONFIG_NUMA_BALANCING is not set (no ARCH_SUPPORTS_NUMA_BALANCING)");
+        return skip(
+            "pte_protnone_tests",
+            "CONFIG_NUMA_BALANCING is not set (no ARCH_SUPPORTS_NUMA_BALANCING)",
+        );
     }
     let mut c = Checker::new();
     let mut rng = Rng::new(p.seed ^ 4);
     let none = a.page_none();
     for pfn in pfns(a, &mut rng, p.pfns_per_prot * 4, false) {
         let pte = a.pte_mkyoung(a.pfn_pte(pfn, none));
-        c.check(a.pte_protnone(pte), || format!("!pte_protnone(pfn_pte({pfn:#x}, PAGE_NONE)) = {:#x}", pte.0));
-        c.check(a.pte_present(pte), || format!("!pte_present(pfn_pte({pfn:#x}, PAGE_NONE)) = {:#x}", pte.0));
-        c.check(a.pte_pfn(pte) == pfn, || format!("pte_pfn of a PAGE_NONE pte {:#x} != {pfn:#x}", pte.0));
+        c.check(a.pte_protnone(pte), || {
+            format!("!pte_protnone(pfn_pte({pfn:#x}, PAGE_NONE)) = {:#x}", pte.0)
+        });
+        c.check(a.pte_present(pte), || {
+            format!("!pte_present(pfn_pte({pfn:#x}, PAGE_NONE)) = {:#x}", pte.0)
+        });
+        c.check(a.pte_pfn(pte) == pfn, || {
+            format!("pte_pfn of a PAGE_NONE pte {:#x} != {pfn:#x}", pte.0)
+        });
     }
     c.finish("pte_protnone_tests")
 }
@@ -216,7 +301,10 @@ pub fn pte_protnone_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
 /// `pmd_protnone_tests()`.
 pub fn pmd_protnone_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     if !a.features().numa_balancing {
-        return skip("pmd_protnone_tests", "CONFIG_NUMA_BALANCING is not set (no ARCH_SUPPORTS_NUMA_BALANCING)");
+        return skip(
+            "pmd_protnone_tests",
+            "CONFIG_NUMA_BALANCING is not set (no ARCH_SUPPORTS_NUMA_BALANCING)",
+        );
     }
     if let Some(s) = thp_skip(a, "pmd_protnone_tests") {
         return s;
@@ -226,8 +314,18 @@ pub fn pmd_protnone_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     let none = a.page_none();
     for pfn in pfns(a, &mut rng, p.pfns_per_prot * 4, true) {
         let pmd = a.pmd_mkhuge(a.pfn_pmd(pfn, none));
-        c.check(a.pmd_protnone(pmd), || format!("!pmd_protnone(pmd_mkhuge(pfn_pmd({pfn:#x}, PAGE_NONE))) = {:#x}", pmd.0));
-        c.check(a.pmd_present(pmd), || format!("!pmd_present(pmd_mkhuge(pfn_pmd({pfn:#x}, PAGE_NONE))) = {:#x}", pmd.0));
+        c.check(a.pmd_protnone(pmd), || {
+            format!(
+                "!pmd_protnone(pmd_mkhuge(pfn_pmd({pfn:#x}, PAGE_NONE))) = {:#x}",
+                pmd.0
+            )
+        });
+        c.check(a.pmd_present(pmd), || {
+            format!(
+                "!pmd_present(pmd_mkhuge(pfn_pmd({pfn:#x}, PAGE_NONE))) = {:#x}",
+                pmd.0
+            )
+        });
     }
     c.finish("pmd_protnone_tests")
 }
@@ -242,7 +340,9 @@ pub fn pte_devmap_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     for idx in 0..16u8 {
         for pfn in pfns(a, &mut rng, p.pfns_per_prot, false) {
             let pte = a.pfn_pte(pfn, a.vm_get_page_prot(idx));
-            c.check(a.pte_devmap(a.pte_mkdevmap(pte)), || format!("!pte_devmap(pte_mkdevmap({:#x}))", pte.0));
+            c.check(a.pte_devmap(a.pte_mkdevmap(pte)), || {
+                format!("!pte_devmap(pte_mkdevmap({:#x}))", pte.0)
+            });
         }
     }
     c.finish("pte_devmap_tests")
@@ -261,11 +361,15 @@ pub fn pmd_devmap_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     for idx in 0..16u8 {
         for pfn in pfns(a, &mut rng, p.pfns_per_prot, true) {
             let pmd = a.pfn_pmd(pfn, a.vm_get_page_prot(idx));
-            c.check(a.pmd_devmap(a.pmd_mkdevmap(pmd)), || format!("!pmd_devmap(pmd_mkdevmap({:#x}))", pmd.0));
+            c.check(a.pmd_devmap(a.pmd_mkdevmap(pmd)), || {
+                format!("!pmd_devmap(pmd_mkdevmap({:#x}))", pmd.0)
+            });
             // A devmap huge pmd is not trans-huge: __pte_offset_map() must
             // test pmd_devmap() separately.
             let huge = a.pmd_mkdevmap(a.pmd_mkhuge(pmd));
-            c.check(!a.pmd_trans_huge(huge), || format!("pmd_trans_huge(pmd_mkdevmap(pmd_mkhuge({:#x})))", pmd.0));
+            c.check(!a.pmd_trans_huge(huge), || {
+                format!("pmd_trans_huge(pmd_mkdevmap(pmd_mkhuge({:#x})))", pmd.0)
+            });
         }
     }
     c.finish("pmd_devmap_tests")
@@ -274,15 +378,22 @@ pub fn pmd_devmap_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
 /// `pte_soft_dirty_tests()`.
 pub fn pte_soft_dirty_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     if !a.features().soft_dirty {
-        return skip("pte_soft_dirty_tests", "CONFIG_MEM_SOFT_DIRTY is not set (no HAVE_ARCH_SOFT_DIRTY)");
+        return skip(
+            "pte_soft_dirty_tests",
+            "CONFIG_MEM_SOFT_DIRTY is not set (no HAVE_ARCH_SOFT_DIRTY)",
+        );
     }
     let mut c = Checker::new();
     let mut rng = Rng::new(p.seed ^ 8);
     for idx in 0..16u8 {
         for pfn in pfns(a, &mut rng, p.pfns_per_prot, false) {
             let pte = a.pfn_pte(pfn, a.vm_get_page_prot(idx));
-            c.check(a.pte_soft_dirty(a.pte_mksoft_dirty(pte)), || format!("!pte_soft_dirty(pte_mksoft_dirty({:#x}))", pte.0));
-            c.check(!a.pte_soft_dirty(a.pte_clear_soft_dirty(pte)), || format!("pte_soft_dirty(pte_clear_soft_dirty({:#x}))", pte.0));
+            c.check(a.pte_soft_dirty(a.pte_mksoft_dirty(pte)), || {
+                format!("!pte_soft_dirty(pte_mksoft_dirty({:#x}))", pte.0)
+            });
+            c.check(!a.pte_soft_dirty(a.pte_clear_soft_dirty(pte)), || {
+                format!("pte_soft_dirty(pte_clear_soft_dirty({:#x}))", pte.0)
+            });
         }
     }
     c.finish("pte_soft_dirty_tests")
@@ -291,7 +402,10 @@ pub fn pte_soft_dirty_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
 /// `pmd_soft_dirty_tests()`.
 pub fn pmd_soft_dirty_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     if !a.features().soft_dirty {
-        return skip("pmd_soft_dirty_tests", "CONFIG_MEM_SOFT_DIRTY is not set (no HAVE_ARCH_SOFT_DIRTY)");
+        return skip(
+            "pmd_soft_dirty_tests",
+            "CONFIG_MEM_SOFT_DIRTY is not set (no HAVE_ARCH_SOFT_DIRTY)",
+        );
     }
     if let Some(s) = thp_skip(a, "pmd_soft_dirty_tests") {
         return s;
@@ -301,8 +415,12 @@ pub fn pmd_soft_dirty_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     for idx in 0..16u8 {
         for pfn in pfns(a, &mut rng, p.pfns_per_prot, true) {
             let pmd = a.pfn_pmd(pfn, a.vm_get_page_prot(idx));
-            c.check(a.pmd_soft_dirty(a.pmd_mksoft_dirty(pmd)), || format!("!pmd_soft_dirty(pmd_mksoft_dirty({:#x}))", pmd.0));
-            c.check(!a.pmd_soft_dirty(a.pmd_clear_soft_dirty(pmd)), || format!("pmd_soft_dirty(pmd_clear_soft_dirty({:#x}))", pmd.0));
+            c.check(a.pmd_soft_dirty(a.pmd_mksoft_dirty(pmd)), || {
+                format!("!pmd_soft_dirty(pmd_mksoft_dirty({:#x}))", pmd.0)
+            });
+            c.check(!a.pmd_soft_dirty(a.pmd_clear_soft_dirty(pmd)), || {
+                format!("pmd_soft_dirty(pmd_clear_soft_dirty({:#x}))", pmd.0)
+            });
         }
     }
     c.finish("pmd_soft_dirty_tests")
@@ -313,9 +431,16 @@ pub fn pmd_soft_dirty_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
 fn swap_entries<A: Arch>(a: &A, rng: &mut Rng, n: u32) -> Vec<SwpEntry> {
     let max = a.max_swapfile_offset();
     let mut v: Vec<SwpEntry> = (0..n)
-        .map(|_| a.__swp_entry(rng.below(MAX_SWAPFILES), rng.below(max.saturating_add(1).max(1))))
+        .map(|_| {
+            a.__swp_entry(
+                rng.below(MAX_SWAPFILES),
+                rng.below(max.saturating_add(1).max(1)),
+            )
+        })
         .collect();
-    v.push(a.__swp_entry(0, max));
+    // Type 0 with the largest offset is the all-zero pte on x86-64 (the
+    // offset is stored complemented): not a swap pte, so use type 1.
+    v.push(a.__swp_entry(1, max));
     v.push(a.__swp_entry(MAX_SWAPFILES - 1, 0));
     v
 }
@@ -323,15 +448,25 @@ fn swap_entries<A: Arch>(a: &A, rng: &mut Rng, n: u32) -> Vec<SwpEntry> {
 /// `pte_swap_soft_dirty_tests()`.
 pub fn pte_swap_soft_dirty_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     if !a.features().soft_dirty {
-        return skip("pte_swap_soft_dirty_tests", "CONFIG_MEM_SOFT_DIRTY is not set (no HAVE_ARCH_SOFT_DIRTY)");
+        return skip(
+            "pte_swap_soft_dirty_tests",
+            "CONFIG_MEM_SOFT_DIRTY is not set (no HAVE_ARCH_SOFT_DIRTY)",
+        );
     }
     let mut c = Checker::new();
     let mut rng = Rng::new(p.seed ^ 10);
     for e in swap_entries(a, &mut rng, p.pfns_per_prot * 16) {
         let pte = a.__swp_entry_to_pte(e);
-        c.check(swapops::is_swap_pte(a, pte), || format!("!is_swap_pte({:#x})", pte.0));
-        c.check(a.pte_swp_soft_dirty(a.pte_swp_mksoft_dirty(pte)), || format!("!pte_swp_soft_dirty(pte_swp_mksoft_dirty({:#x}))", pte.0));
-        c.check(!a.pte_swp_soft_dirty(a.pte_swp_clear_soft_dirty(pte)), || format!("pte_swp_soft_dirty(pte_swp_clear_soft_dirty({:#x}))", pte.0));
+        c.check(swapops::is_swap_pte(a, pte), || {
+            format!("!is_swap_pte({:#x})", pte.0)
+        });
+        c.check(a.pte_swp_soft_dirty(a.pte_swp_mksoft_dirty(pte)), || {
+            format!("!pte_swp_soft_dirty(pte_swp_mksoft_dirty({:#x}))", pte.0)
+        });
+        c.check(
+            !a.pte_swp_soft_dirty(a.pte_swp_clear_soft_dirty(pte)),
+            || format!("pte_swp_soft_dirty(pte_swp_clear_soft_dirty({:#x}))", pte.0),
+        );
     }
     c.finish("pte_swap_soft_dirty_tests")
 }
@@ -346,7 +481,10 @@ fn thp_migration_skip<A: Arch>(a: &A, name: &'static str) -> Option<FamilyResult
 /// `pmd_swap_soft_dirty_tests()`.
 pub fn pmd_swap_soft_dirty_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     if !a.features().soft_dirty {
-        return skip("pmd_swap_soft_dirty_tests", "CONFIG_MEM_SOFT_DIRTY is not set (no HAVE_ARCH_SOFT_DIRTY)");
+        return skip(
+            "pmd_swap_soft_dirty_tests",
+            "CONFIG_MEM_SOFT_DIRTY is not set (no HAVE_ARCH_SOFT_DIRTY)",
+        );
     }
     if let Some(s) = thp_migration_skip(a, "pmd_swap_soft_dirty_tests") {
         return s;
@@ -355,8 +493,13 @@ pub fn pmd_swap_soft_dirty_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     let mut rng = Rng::new(p.seed ^ 11);
     for e in swap_entries(a, &mut rng, p.pfns_per_prot * 16) {
         let pmd = a.__swp_entry_to_pmd(e);
-        c.check(a.pmd_swp_soft_dirty(a.pmd_swp_mksoft_dirty(pmd)), || format!("!pmd_swp_soft_dirty(pmd_swp_mksoft_dirty({:#x}))", pmd.0));
-        c.check(!a.pmd_swp_soft_dirty(a.pmd_swp_clear_soft_dirty(pmd)), || format!("pmd_swp_soft_dirty(pmd_swp_clear_soft_dirty({:#x}))", pmd.0));
+        c.check(a.pmd_swp_soft_dirty(a.pmd_swp_mksoft_dirty(pmd)), || {
+            format!("!pmd_swp_soft_dirty(pmd_swp_mksoft_dirty({:#x}))", pmd.0)
+        });
+        c.check(
+            !a.pmd_swp_soft_dirty(a.pmd_swp_clear_soft_dirty(pmd)),
+            || format!("pmd_swp_soft_dirty(pmd_swp_clear_soft_dirty({:#x}))", pmd.0),
+        );
     }
     c.finish("pmd_swap_soft_dirty_tests")
 }
@@ -379,22 +522,51 @@ pub fn pte_swap_exclusive_tests<A: Arch>(a: &A, _p: Params) -> FamilyResult {
     let mut c = Checker::new();
     // generic_max_swapfile_size(): probe the largest offset the format keeps.
     let max = pte_to_swp(a, a.__swp_entry_to_pte(a.__swp_entry(0, u64::MAX))).1;
-    c.check(max == a.max_swapfile_offset(), || format!("probed max swap offset {max:#x} != max_swapfile_offset() {:#x}", a.max_swapfile_offset()));
+    c.check(max == a.max_swapfile_offset(), || {
+        format!(
+            "probed max swap offset {max:#x} != max_swapfile_offset() {:#x}",
+            a.max_swapfile_offset()
+        )
+    });
     let ty = (1u64 << MAX_SWAPFILES_SHIFT) - 1;
     let want = (ty, max);
     let pte = a.__swp_entry_to_pte(a.__swp_entry(ty, max));
-    c.check(!a.pte_swp_exclusive(pte), || format!("pte_swp_exclusive of a fresh swap pte {:#x}", pte.0));
-    c.check(swapops::is_swap_pte(a, pte), || format!("!is_swap_pte({:#x})", pte.0));
-    c.check(pte_to_swp(a, pte) == want, || format!("swap entry ({ty}, {max:#x}) did not survive the pte {:#x}: {:?}", pte.0, pte_to_swp(a, pte)));
+    c.check(!a.pte_swp_exclusive(pte), || {
+        format!("pte_swp_exclusive of a fresh swap pte {:#x}", pte.0)
+    });
+    c.check(swapops::is_swap_pte(a, pte), || {
+        format!("!is_swap_pte({:#x})", pte.0)
+    });
+    c.check(pte_to_swp(a, pte) == want, || {
+        format!(
+            "swap entry ({ty}, {max:#x}) did not survive the pte {:#x}: {:?}",
+            pte.0,
+            pte_to_swp(a, pte)
+        )
+    });
     let ex = a.pte_swp_mkexclusive(pte);
-    c.check(a.pte_swp_exclusive(ex), || format!("!pte_swp_exclusive(pte_swp_mkexclusive({:#x}))", pte.0));
-    c.check(swapops::is_swap_pte(a, ex), || format!("!is_swap_pte({:#x}) after mkexclusive", ex.0));
-    c.check(!a.pte_swp_soft_dirty(ex), || format!("exclusive bit reads as soft-dirty in {:#x}", ex.0));
-    c.check(pte_to_swp(a, ex) == want, || format!("mkexclusive changed the entry: {:?}", pte_to_swp(a, ex)));
+    c.check(a.pte_swp_exclusive(ex), || {
+        format!("!pte_swp_exclusive(pte_swp_mkexclusive({:#x}))", pte.0)
+    });
+    c.check(swapops::is_swap_pte(a, ex), || {
+        format!("!is_swap_pte({:#x}) after mkexclusive", ex.0)
+    });
+    c.check(!a.pte_swp_soft_dirty(ex), || {
+        format!("exclusive bit reads as soft-dirty in {:#x}", ex.0)
+    });
+    c.check(pte_to_swp(a, ex) == want, || {
+        format!("mkexclusive changed the entry: {:?}", pte_to_swp(a, ex))
+    });
     let cl = a.pte_swp_clear_exclusive(ex);
-    c.check(!a.pte_swp_exclusive(cl), || format!("pte_swp_exclusive(pte_swp_clear_exclusive({:#x}))", ex.0));
-    c.check(swapops::is_swap_pte(a, cl), || format!("!is_swap_pte({:#x}) after clear", cl.0));
-    c.check(pte_to_swp(a, cl) == want, || format!("clear_exclusive changed the entry: {:?}", pte_to_swp(a, cl)));
+    c.check(!a.pte_swp_exclusive(cl), || {
+        format!("pte_swp_exclusive(pte_swp_clear_exclusive({:#x}))", ex.0)
+    });
+    c.check(swapops::is_swap_pte(a, cl), || {
+        format!("!is_swap_pte({:#x}) after clear", cl.0)
+    });
+    c.check(pte_to_swp(a, cl) == want, || {
+        format!("clear_exclusive changed the entry: {:?}", pte_to_swp(a, cl))
+    });
     c.finish("pte_swap_exclusive_tests")
 }
 
@@ -403,19 +575,42 @@ pub fn pte_swap_exclusive_tests<A: Arch>(a: &A, _p: Params) -> FamilyResult {
 pub fn pte_swap_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     let mut c = Checker::new();
     let mut rng = Rng::new(p.seed ^ 12);
-    let prot = a.vm_get_page_prot(crate::arch::vm_flags::VM_READ | crate::arch::vm_flags::VM_WRITE | crate::arch::vm_flags::VM_EXEC);
+    let prot = a.vm_get_page_prot(
+        crate::arch::vm_flags::VM_READ
+            | crate::arch::vm_flags::VM_WRITE
+            | crate::arch::vm_flags::VM_EXEC,
+    );
     for pfn in pfns(a, &mut rng, p.pfns_per_prot * 4, false) {
         let pte = a.pfn_pte(pfn, prot);
         let back = a.__swp_entry_to_pte(a.__pte_to_swp_entry(pte));
-        c.check(a.pte_pfn(back) == pfn, || format!("pte_pfn(__swp_entry_to_pte(__pte_to_swp_entry(pfn_pte({pfn:#x})))) = {:#x}", a.pte_pfn(back)));
+        c.check(a.pte_pfn(back) == pfn, || {
+            format!(
+                "pte_pfn(__swp_entry_to_pte(__pte_to_swp_entry(pfn_pte({pfn:#x})))) = {:#x}",
+                a.pte_pfn(back)
+            )
+        });
     }
     let max = a.max_swapfile_offset();
     for _ in 0..p.pfns_per_prot * 16 {
-        let (ty, off) = (rng.below(MAX_SWAPFILES), rng.below(max.saturating_add(1).max(1)));
+        let (ty, off) = (
+            rng.below(MAX_SWAPFILES),
+            rng.below(max.saturating_add(1).max(1)),
+        );
         let e = a.__swp_entry(ty, off);
         let pte = a.__swp_entry_to_pte(e);
-        c.check(!a.pte_present(pte) && !a.pte_none(pte), || format!("swap pte ({ty}, {off:#x}) = {:#x} is present or none", pte.0));
-        c.check(pte_to_swp(a, pte) == (ty, off), || format!("swap entry ({ty}, {off:#x}) -> pte {:#x} -> {:?}", pte.0, pte_to_swp(a, pte)));
+        c.check(!a.pte_present(pte) && !a.pte_none(pte), || {
+            format!(
+                "swap pte ({ty}, {off:#x}) = {:#x} is present or none",
+                pte.0
+            )
+        });
+        c.check(pte_to_swp(a, pte) == (ty, off), || {
+            format!(
+                "swap entry ({ty}, {off:#x}) -> pte {:#x} -> {:?}",
+                pte.0,
+                pte_to_swp(a, pte)
+            )
+        });
     }
     c.finish("pte_swap_tests")
 }
@@ -427,11 +622,20 @@ pub fn pmd_swap_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     }
     let mut c = Checker::new();
     let mut rng = Rng::new(p.seed ^ 13);
-    let prot = a.vm_get_page_prot(crate::arch::vm_flags::VM_READ | crate::arch::vm_flags::VM_WRITE | crate::arch::vm_flags::VM_EXEC);
+    let prot = a.vm_get_page_prot(
+        crate::arch::vm_flags::VM_READ
+            | crate::arch::vm_flags::VM_WRITE
+            | crate::arch::vm_flags::VM_EXEC,
+    );
     for pfn in pfns(a, &mut rng, p.pfns_per_prot * 4, true) {
         let pmd = a.pfn_pmd(pfn, prot);
         let back = a.__swp_entry_to_pmd(a.__pmd_to_swp_entry(pmd));
-        c.check(a.pmd_pfn(back) == pfn, || format!("pmd_pfn(__swp_entry_to_pmd(__pmd_to_swp_entry(pfn_pmd({pfn:#x})))) = {:#x}", a.pmd_pfn(back)));
+        c.check(a.pmd_pfn(back) == pfn, || {
+            format!(
+                "pmd_pfn(__swp_entry_to_pmd(__pmd_to_swp_entry(pfn_pmd({pfn:#x})))) = {:#x}",
+                a.pmd_pfn(back)
+            )
+        });
     }
     c.finish("pmd_swap_tests")
 }
@@ -445,15 +649,33 @@ pub fn swap_migration_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
             continue;
         }
         let w = swapops::make_writable_migration_entry(a, pfn);
-        c.check(swapops::is_migration_entry(a, w), || format!("!is_migration_entry(make_writable_migration_entry({pfn:#x}))"));
-        c.check(swapops::is_writable_migration_entry(a, w), || format!("!is_writable_migration_entry(make_writable_migration_entry({pfn:#x}))"));
+        c.check(swapops::is_migration_entry(a, w), || {
+            format!("!is_migration_entry(make_writable_migration_entry({pfn:#x}))")
+        });
+        c.check(swapops::is_writable_migration_entry(a, w), || {
+            format!("!is_writable_migration_entry(make_writable_migration_entry({pfn:#x}))")
+        });
         let r = swapops::make_readable_migration_entry(a, a.__swp_offset(w));
-        c.check(swapops::is_migration_entry(a, r), || format!("!is_migration_entry(make_readable_migration_entry({pfn:#x}))"));
-        c.check(!swapops::is_writable_migration_entry(a, r), || format!("is_writable_migration_entry(make_readable_migration_entry({pfn:#x}))"));
+        c.check(swapops::is_migration_entry(a, r), || {
+            format!("!is_migration_entry(make_readable_migration_entry({pfn:#x}))")
+        });
+        c.check(!swapops::is_writable_migration_entry(a, r), || {
+            format!("is_writable_migration_entry(make_readable_migration_entry({pfn:#x}))")
+        });
         let pte = a.__swp_entry_to_pte(w);
-        c.check(swapops::is_swap_pte(a, pte), || format!("migration pte {:#x} is not a swap pte", pte.0));
+        c.check(swapops::is_swap_pte(a, pte), || {
+            format!("migration pte {:#x} is not a swap pte", pte.0)
+        });
         let back = a.__pte_to_swp_entry(pte);
-        c.check(a.__swp_offset(back) == pfn && swapops::is_writable_migration_entry(a, back), || format!("migration entry for {pfn:#x} did not survive the pte {:#x}", pte.0));
+        c.check(
+            a.__swp_offset(back) == pfn && swapops::is_writable_migration_entry(a, back),
+            || {
+                format!(
+                    "migration entry for {pfn:#x} did not survive the pte {:#x}",
+                    pte.0
+                )
+            },
+        );
     }
     c.finish("swap_migration_tests")
 }
@@ -471,12 +693,29 @@ pub fn pmd_thp_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
         for pfn in pfns(a, &mut rng, p.pfns_per_prot, true) {
             let pmd = a.pfn_pmd(pfn, prot);
             let huge = a.pmd_mkhuge(pmd);
-            c.check(a.pmd_trans_huge(huge), || format!("!pmd_trans_huge(pmd_mkhuge({:#x}))", pmd.0));
+            c.check(a.pmd_trans_huge(huge), || {
+                format!("!pmd_trans_huge(pmd_mkhuge({:#x}))", pmd.0)
+            });
             if inval && a.pmd_present(huge) {
                 let inv = a.pmd_mkinvalid(huge);
-                c.check(a.pmd_trans_huge(inv), || format!("!pmd_trans_huge(pmd_mkinvalid(pmd_mkhuge({:#x}))) = {:#x}", pmd.0, inv.0));
-                c.check(a.pmd_present(inv), || format!("!pmd_present(pmd_mkinvalid(pmd_mkhuge({:#x}))) = {:#x}", pmd.0, inv.0));
-                c.check(!a.pmd_hw_valid(inv), || format!("the MMU would still accept pmd_mkinvalid(pmd_mkhuge({:#x})) = {:#x}", pmd.0, inv.0));
+                c.check(a.pmd_trans_huge(inv), || {
+                    format!(
+                        "!pmd_trans_huge(pmd_mkinvalid(pmd_mkhuge({:#x}))) = {:#x}",
+                        pmd.0, inv.0
+                    )
+                });
+                c.check(a.pmd_present(inv), || {
+                    format!(
+                        "!pmd_present(pmd_mkinvalid(pmd_mkhuge({:#x}))) = {:#x}",
+                        pmd.0, inv.0
+                    )
+                });
+                c.check(!a.pmd_hw_valid(inv), || {
+                    format!(
+                        "the MMU would still accept pmd_mkinvalid(pmd_mkhuge({:#x})) = {:#x}",
+                        pmd.0, inv.0
+                    )
+                });
             }
         }
     }
@@ -516,24 +755,34 @@ pub fn table_families<A: Arch + Clone>(a: &A, p: Params) -> Result<Vec<FamilyRes
                 // ptep_set_wrprotect()
                 map.set_at(i, a.pte_mkwrite_novma(pte))?;
                 map.set_at(i, a.pte_wrprotect(map.get_at(i)?))?;
-                adv.check(!a.pte_write(map.get_at(i)?), || format!("pte_write after ptep_set_wrprotect ({:#x})", pte.0));
+                adv.check(!a.pte_write(map.get_at(i)?), || {
+                    format!("pte_write after ptep_set_wrprotect ({:#x})", pte.0)
+                });
                 // ptep_get_and_clear()
                 map.set_at(i, a.pte_clear_val())?;
-                adv.check(a.pte_none(map.get_at(i)?), || format!("!pte_none after ptep_get_and_clear ({:#x})", pte.0));
+                adv.check(a.pte_none(map.get_at(i)?), || {
+                    format!("!pte_none after ptep_get_and_clear ({:#x})", pte.0)
+                });
                 // ptep_set_access_flags(write|dirty)
                 let want = a.pte_mkdirty(a.pte_mkwrite_novma(a.pte_wrprotect(pte)));
                 map.set_at(i, want)?;
                 let got = map.get_at(i)?;
-                adv.check(a.pte_write(got) && a.pte_dirty(got), || format!("ptep_set_access_flags lost write/dirty: {:#x}", got.0));
+                adv.check(a.pte_write(got) && a.pte_dirty(got), || {
+                    format!("ptep_set_access_flags lost write/dirty: {:#x}", got.0)
+                });
                 // ptep_test_and_clear_young()
                 map.set_at(i, a.pte_mkyoung(pte))?;
                 map.set_at(i, a.pte_mkold(map.get_at(i)?))?;
-                adv.check(!a.pte_young(map.get_at(i)?), || format!("pte_young after ptep_test_and_clear_young ({:#x})", pte.0));
+                adv.check(!a.pte_young(map.get_at(i)?), || {
+                    format!("pte_young after ptep_test_and_clear_young ({:#x})", pte.0)
+                });
                 // pte_clear_tests: garbage ORed in, then pte_clear -> none.
                 let garbage = Pte(pte.0 | (rng.next_u64() & entry_mask(a)));
                 map.set_at(i, garbage)?;
                 map.set_at(i, a.pte_clear_val())?;
-                clr.check(a.pte_none(map.get_at(i)?), || format!("!pte_none after pte_clear of {:#x}", garbage.0));
+                clr.check(a.pte_none(map.get_at(i)?), || {
+                    format!("!pte_none after pte_clear of {:#x}", garbage.0)
+                });
             }
         }
         out.push(adv.finish("pte_advanced_tests"));
@@ -553,11 +802,23 @@ pub fn table_families<A: Arch + Clone>(a: &A, p: Params) -> Result<Vec<FamilyRes
             let garbage = Pmd(table.0 | (rng.next_u64() & entry_mask(a)));
             mm.set_entry_raw(pmdp.pa, garbage.0)?;
             mm.set_entry_raw(pmdp.pa, a.pmd_clear_val().0)?;
-            clr.check(a.pmd_none(mm.pmdp_get(pmdp)?), || format!("!pmd_none after pmd_clear of {:#x}", garbage.0));
+            clr.check(a.pmd_none(mm.pmdp_get(pmdp)?), || {
+                format!("!pmd_none after pmd_clear of {:#x}", garbage.0)
+            });
             mm.set_entry_raw(pmdp.pa, a.pmd_populate(table_pa).0)?;
             let got = mm.pmdp_get(pmdp)?;
-            pop.check(!a.pmd_bad(got), || format!("pmd_bad(pmd_populate({table_pa:#x})) = {:#x}", got.0));
-            pop.check(a.pmd_present(got) && !a.pmd_leaf(got) && a.pmd_table_pa(got) == table_pa, || format!("pmd_populate({table_pa:#x}) = {:#x} does not point at the table", got.0));
+            pop.check(!a.pmd_bad(got), || {
+                format!("pmd_bad(pmd_populate({table_pa:#x})) = {:#x}", got.0)
+            });
+            pop.check(
+                a.pmd_present(got) && !a.pmd_leaf(got) && a.pmd_table_pa(got) == table_pa,
+                || {
+                    format!(
+                        "pmd_populate({table_pa:#x}) = {:#x} does not point at the table",
+                        got.0
+                    )
+                },
+            );
         }
         if g.has_thp {
             for idx in 0..16u8 {
@@ -565,25 +826,49 @@ pub fn table_families<A: Arch + Clone>(a: &A, p: Params) -> Result<Vec<FamilyRes
                     let pmd = a.pmd_mkhuge(a.pfn_pmd(pfn, a.vm_get_page_prot(idx)));
                     mm.set_entry_raw(pmdp.pa, a.pmd_mkwrite_novma(pmd).0)?;
                     mm.set_entry_raw(pmdp.pa, a.pmd_wrprotect(mm.pmdp_get(pmdp)?).0)?;
-                    adv.check(!a.pmd_write(mm.pmdp_get(pmdp)?), || format!("pmd_write after pmdp_set_wrprotect ({:#x})", pmd.0));
+                    adv.check(!a.pmd_write(mm.pmdp_get(pmdp)?), || {
+                        format!("pmd_write after pmdp_set_wrprotect ({:#x})", pmd.0)
+                    });
                     mm.set_entry_raw(pmdp.pa, a.pmd_mkyoung(pmd).0)?;
                     mm.set_entry_raw(pmdp.pa, a.pmd_mkold(mm.pmdp_get(pmdp)?).0)?;
-                    adv.check(!a.pmd_young(mm.pmdp_get(pmdp)?), || format!("pmd_young after pmdp_test_and_clear_young ({:#x})", pmd.0));
+                    adv.check(!a.pmd_young(mm.pmdp_get(pmdp)?), || {
+                        format!("pmd_young after pmdp_test_and_clear_young ({:#x})", pmd.0)
+                    });
                     mm.set_entry_raw(pmdp.pa, a.pmd_clear_val().0)?;
-                    adv.check(a.pmd_none(mm.pmdp_get(pmdp)?), || format!("!pmd_none after pmdp_huge_get_and_clear ({:#x})", pmd.0));
+                    adv.check(a.pmd_none(mm.pmdp_get(pmdp)?), || {
+                        format!("!pmd_none after pmdp_huge_get_and_clear ({:#x})", pmd.0)
+                    });
                 }
             }
         }
         mm.set_entry_raw(pmdp.pa, a.pmd_populate(table_pa).0)?;
-        out.push(if g.has_thp { adv.finish("pmd_advanced_tests") } else { skip("pmd_advanced_tests", "no transparent huge pages: CONFIG_TRANSPARENT_HUGEPAGE") });
+        out.push(if g.has_thp {
+            adv.finish("pmd_advanced_tests")
+        } else {
+            skip(
+                "pmd_advanced_tests",
+                "no transparent huge pages: CONFIG_TRANSPARENT_HUGEPAGE",
+            )
+        });
         out.push(clr.finish("pmd_clear_tests"));
         out.push(pop.finish("pmd_populate_tests"));
     }
 
     // Upper-level populate tests, where the level has its own entries.
-    for (level, name) in [(Level::Pud, "pud_populate_tests"), (Level::P4d, "p4d_populate_tests"), (Level::Pgd, "pgd_populate_tests")] {
+    for (level, name) in [
+        (Level::Pud, "pud_populate_tests"),
+        (Level::P4d, "p4d_populate_tests"),
+        (Level::Pgd, "pgd_populate_tests"),
+    ] {
         if mm.interp_level(level) != level || level == Level::Pmd {
-            out.push(skip(name, &format!("the {} level is folded in this configuration (__PAGETABLE_{}_FOLDED)", level.name(), level.name().to_uppercase())));
+            out.push(skip(
+                name,
+                &format!(
+                    "the {} level is folded in this configuration (__PAGETABLE_{}_FOLDED)",
+                    level.name(),
+                    level.name().to_uppercase()
+                ),
+            ));
             continue;
         }
         let mut c = Checker::new();
@@ -592,19 +877,39 @@ pub fn table_families<A: Arch + Clone>(a: &A, p: Params) -> Result<Vec<FamilyRes
             let (bad, present) = match level {
                 Level::Pud => {
                     let v = a.pud_populate(table_pa);
-                    (a.pud_bad(v), a.pud_present(v) && a.pud_table_pa(v) == table_pa)
+                    (
+                        a.pud_bad(v),
+                        a.pud_present(v) && a.pud_table_pa(v) == table_pa,
+                    )
                 }
                 Level::P4d => {
                     let v = a.p4d_populate(table_pa);
-                    (a.p4d_bad(v), a.p4d_present(v) && a.p4d_table_pa(v) == table_pa)
+                    (
+                        a.p4d_bad(v),
+                        a.p4d_present(v) && a.p4d_table_pa(v) == table_pa,
+                    )
                 }
                 _ => {
                     let v = a.pgd_populate(table_pa);
-                    (a.pgd_bad(v), a.pgd_present(v) && a.pgd_table_pa(v) == table_pa)
+                    (
+                        a.pgd_bad(v),
+                        a.pgd_present(v) && a.pgd_table_pa(v) == table_pa,
+                    )
                 }
             };
-            c.check(!bad, || format!("{}_bad({}_populate({table_pa:#x}))", level.name(), level.name()));
-            c.check(present, || format!("{}_populate({table_pa:#x}) does not point at the table", level.name()));
+            c.check(!bad, || {
+                format!(
+                    "{}_bad({}_populate({table_pa:#x}))",
+                    level.name(),
+                    level.name()
+                )
+            });
+            c.check(present, || {
+                format!(
+                    "{}_populate({table_pa:#x}) does not point at the table",
+                    level.name()
+                )
+            });
         }
         out.push(c.finish(name));
     }

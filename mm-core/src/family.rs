@@ -11,6 +11,9 @@ pub enum FamilyStatus {
     Skip(String),
     /// At least one check failed.
     Fail,
+    /// The family failed, as the configuration documents it must (a real
+    /// kernel behaviour, or a known flaw of a variant), with the reason.
+    ExpectedFail(String),
 }
 
 /// One family's result.
@@ -106,5 +109,25 @@ pub fn skip(name: &'static str, why: &str) -> FamilyResult {
         status: FamilyStatus::Skip(why.to_string()),
         checks: 0,
         failures: Vec::new(),
+    }
+}
+
+/// Apply a configuration's documented expected failures
+/// ([`crate::Arch::expected_failures`]): a listed family that fails becomes
+/// [`FamilyStatus::ExpectedFail`]; one that *passes* is turned into a
+/// failure, because the documentation is then wrong.
+pub fn apply_expected(results: &mut [FamilyResult], expected: &[(&str, &str)]) {
+    for r in results.iter_mut() {
+        if let Some((_, why)) = expected.iter().find(|(n, _)| *n == r.name) {
+            match r.status {
+                FamilyStatus::Fail => r.status = FamilyStatus::ExpectedFail(why.to_string()),
+                FamilyStatus::Pass => {
+                    r.status = FamilyStatus::Fail;
+                    r.failures
+                        .push(format!("expected to fail ({why}) but passed"));
+                }
+                _ => {}
+            }
+        }
     }
 }

@@ -53,7 +53,7 @@ fn test_va<A: Arch>(a: &A) -> u64 {
 /// [`MmError`] when a scratch machine cannot be built or an operation the
 /// checks rely on fails unexpectedly.
 pub fn run_all<A: Arch + Clone>(a: &A) -> Result<Vec<FamilyResult>, MmError> {
-    Ok(vec![
+    let mut out = vec![
         pte_offset_map_failure(a)?,
         pte_offset_map_lock_retry(a)?,
         pte_free_defer_grace(a)?,
@@ -61,7 +61,9 @@ pub fn run_all<A: Arch + Clone>(a: &A) -> Result<Vec<FamilyResult>, MmError> {
         rcu_head_reuse(a)?,
         teardown_accounting(a)?,
         pmdp_get_lockless_halves(a)?,
-    ])
+    ];
+    crate::family::apply_expected(&mut out, a.expected_failures());
+    Ok(out)
 }
 
 /// A pmd value that `pmd_bad()` reports and that no earlier test in
@@ -97,22 +99,36 @@ pub fn pte_offset_map_failure<A: Arch + Clone>(a: &A) -> Result<FamilyResult, Mm
         let mut snap = Pmd(0);
         let mp = mm.__pte_offset_map(pmdp, va, Some(&mut snap))?;
         c.check(mp.is_some(), || "a table pmd failed to map".into());
-        c.check(rcu.read_depth() == 1, || format!("rcu depth {} while mapped", rcu.read_depth()));
-        c.check(snap == table, || format!("snapshot {snap:?} != pmd {table:?}"));
+        c.check(rcu.read_depth() == 1, || {
+            format!("rcu depth {} while mapped", rcu.read_depth())
+        });
+        c.check(snap == table, || {
+            format!("snapshot {snap:?} != pmd {table:?}")
+        });
         if let Some(mp) = mp {
             let pte = mp.get()?;
             c.check(a.pte_pfn(pte) == 0x1234, || format!("mapped pte {pte:?}"));
         }
-        c.check(rcu.read_depth() == 0, || "pte_unmap did not drop RCU".into());
+        c.check(rcu.read_depth() == 0, || {
+            "pte_unmap did not drop RCU".into()
+        });
     }
 
     // Each state that is not a page table: fail with nothing held, and
     // hand back the snapshot.
     let mut states: Vec<(&str, Pmd, Option<&str>)> = vec![("none", a.pmd_clear_val(), None)];
     if g.has_thp {
-        states.push(("trans_huge", a.pmd_mkhuge(a.pfn_pmd(0x200, a.vm_get_page_prot(3))), None));
+        states.push((
+            "trans_huge",
+            a.pmd_mkhuge(a.pfn_pmd(0x200, a.vm_get_page_prot(3))),
+            None,
+        ));
         if a.features().pte_devmap {
-            states.push(("devmap", a.pmd_mkdevmap(a.pmd_mkhuge(a.pfn_pmd(0x200, a.vm_get_page_prot(3)))), None));
+            states.push((
+                "devmap",
+                a.pmd_mkdevmap(a.pmd_mkhuge(a.pfn_pmd(0x200, a.vm_get_page_prot(3)))),
+                None,
+            ));
         }
     }
     if a.has_pmd_swap() {
@@ -123,25 +139,43 @@ pub fn pte_offset_map_failure<A: Arch + Clone>(a: &A) -> Result<FamilyResult, Mm
     if let Some(b) = bad {
         states.push(("bad", b, Some("bad_pmd")));
     } else {
-        c.check(false, || "no single-bit corruption of a table pmd is pmd_bad()".into());
+        c.check(false, || {
+            "no single-bit corruption of a table pmd is pmd_bad()".into()
+        });
     }
     for (name, val, report) in states {
         mm.set_entry_raw(pmdp.pa, val.0)?;
         let before = m.reports().count("bad_pmd");
         let mut snap = Pmd(!0);
         let r = mm.__pte_offset_map(pmdp, va, Some(&mut snap))?;
-        c.check(r.is_none(), || format!("pte_offset_map succeeded on a {name} pmd {val:?}"));
+        c.check(r.is_none(), || {
+            format!("pte_offset_map succeeded on a {name} pmd {val:?}")
+        });
         drop(r);
-        c.check(rcu.read_depth() == 0, || format!("RCU held after failing on a {name} pmd"));
-        c.check(snap == val, || format!("{name}: snapshot {snap:?} != {val:?}"));
+        c.check(rcu.read_depth() == 0, || {
+            format!("RCU held after failing on a {name} pmd")
+        });
+        c.check(snap == val, || {
+            format!("{name}: snapshot {snap:?} != {val:?}")
+        });
         if let Some(kind) = report {
-            c.check(m.reports().count(kind) == before + 1, || format!("{name} pmd not reported"));
+            c.check(m.reports().count(kind) == before + 1, || {
+                format!("{name} pmd not reported")
+            });
             let now = mm.pmdp_get(pmdp)?;
-            c.check(a.pmd_none(now), || format!("{name} pmd not cleared by pmd_clear_bad: {now:?}"));
+            c.check(a.pmd_none(now), || {
+                format!("{name} pmd not cleared by pmd_clear_bad: {now:?}")
+            });
         }
-        c.check(mm.pte_offset_map_nolock(pmdp, va)?.is_none(), || format!("pte_offset_map_nolock succeeded on a {name} pmd"));
-        c.check(mm.pte_offset_map_lock(pmdp, va)?.is_none(), || format!("pte_offset_map_lock succeeded on a {name} pmd"));
-        c.check(rcu.read_depth() == 0, || format!("RCU held after the {name} variants"));
+        c.check(mm.pte_offset_map_nolock(pmdp, va)?.is_none(), || {
+            format!("pte_offset_map_nolock succeeded on a {name} pmd")
+        });
+        c.check(mm.pte_offset_map_lock(pmdp, va)?.is_none(), || {
+            format!("pte_offset_map_lock succeeded on a {name} pmd")
+        });
+        c.check(rcu.read_depth() == 0, || {
+            format!("RCU held after the {name} variants")
+        });
     }
     // Put the table back so teardown frees it.
     mm.set_entry_raw(pmdp.pa, table.0)?;
@@ -157,7 +191,9 @@ fn expect_no_reports_but(m: &Machine, c: &mut Checker, allowed: &[&str]) {
         .into_iter()
         .filter(|r| !allowed.contains(&r.kind()))
         .collect();
-    c.check(unexpected.is_empty(), || format!("unexpected reports: {unexpected:?}"));
+    c.check(unexpected.is_empty(), || {
+        format!("unexpected reports: {unexpected:?}")
+    });
 }
 
 /// Move the pte table under `pmdp` to a fresh page: the pmd changes while
@@ -197,9 +233,16 @@ pub fn pte_offset_map_lock_retry<A: Arch + Clone>(a: &A) -> Result<FamilyResult,
     c.check(retries == 1, || format!("{retries} retries, want 1"));
     match (locked, moved) {
         (Some(l), Some((old, new))) => {
-            c.check(l.map().table_pa() == new, || format!("locked table {:#x}, want the new {new:#x} (old {old:#x})", l.map().table_pa()));
+            c.check(l.map().table_pa() == new, || {
+                format!(
+                    "locked table {:#x}, want the new {new:#x} (old {old:#x})",
+                    l.map().table_pa()
+                )
+            });
             let want = mm.pte_lockptr(mm.pmdp_get(pmdp)?)?;
-            c.check(std::ptr::eq(l.ptl(), want), || "holds a lock other than the new table's".into());
+            c.check(std::ptr::eq(l.ptl(), want), || {
+                "holds a lock other than the new table's".into()
+            });
             drop(l);
             a.pte_free(&mm, old)?;
         }
@@ -216,9 +259,16 @@ pub fn pte_offset_map_lock_retry<A: Arch + Clone>(a: &A) -> Result<FamilyResult,
             }
         }
     })?;
-    c.check(locked.is_none() && retries == 1, || format!("after the pmd was cleared: locked={} retries={retries}", locked.is_some()));
+    c.check(locked.is_none() && retries == 1, || {
+        format!(
+            "after the pmd was cleared: locked={} retries={retries}",
+            locked.is_some()
+        )
+    });
     drop(locked);
-    c.check(m.rcu.read_depth() == 0, || "RCU held after the failed retry".into());
+    c.check(m.rcu.read_depth() == 0, || {
+        "RCU held after the failed retry".into()
+    });
     if let Some(t) = cleared_table {
         mm.dec_nr_tables(crate::arch::Level::Pte);
         a.pte_free(&mm, t)?;
@@ -236,7 +286,9 @@ pub fn pte_offset_map_lock_retry<A: Arch + Clone>(a: &A) -> Result<FamilyResult,
         }
     }
     if let Some((mapped, (old, new))) = stale {
-        c.check(mapped == old && mapped != new, || "the snapshot did not name the detached table".into());
+        c.check(mapped == old && mapped != new, || {
+            "the snapshot did not name the detached table".into()
+        });
         a.pte_free(&mm, old)?;
     }
     mm.mmput()?;
@@ -271,23 +323,39 @@ pub fn pte_free_defer_grace<A: Arch + Clone>(a: &A) -> Result<FamilyResult, MmEr
     let va = test_va(a);
     map::map_page(&mm, va, 0x99, a.vm_get_page_prot(3))?;
     let pmdp = mm.find_pmd(va)?.ok_or(MmError::Config("no pmd".into()))?;
-    let reader = mm.pte_offset_map(pmdp, va)?.ok_or(MmError::Config("no map".into()))?;
+    let reader = mm
+        .pte_offset_map(pmdp, va)?
+        .ok_or(MmError::Config("no map".into()))?;
     let table = detach_table(&mm, pmdp)?;
     a.pte_free_defer(&mm, table)?;
     let pfn = table >> a.geometry().page_shift;
     let r = m.rcu.end_grace_period();
-    c.check(matches!(r, Err(RcuError::ReadersActive { .. })), || format!("grace period ended under a reader: {r:?}"));
-    c.check(m.phys.is_allocated(pfn), || "table freed before the grace period".into());
+    c.check(matches!(r, Err(RcuError::ReadersActive { .. })), || {
+        format!("grace period ended under a reader: {r:?}")
+    });
+    c.check(m.phys.is_allocated(pfn), || {
+        "table freed before the grace period".into()
+    });
     match reader.get() {
-        Ok(p) => c.check(a.pte_pfn(p) == 0x99, || format!("detached table reads {p:?}")),
-        Err(e) => c.check(false, || format!("reader of the detached table failed: {e}")),
+        Ok(p) => c.check(a.pte_pfn(p) == 0x99, || {
+            format!("detached table reads {p:?}")
+        }),
+        Err(e) => c.check(false, || {
+            format!("reader of the detached table failed: {e}")
+        }),
     }
     drop(reader);
     let ran = m.rcu.end_grace_period();
-    c.check(ran == Ok(1), || format!("grace period after the reader left ran {ran:?}"));
-    c.check(!m.phys.is_allocated(pfn), || "table not freed after the grace period".into());
+    c.check(ran == Ok(1), || {
+        format!("grace period after the reader left ran {ran:?}")
+    });
+    c.check(!m.phys.is_allocated(pfn), || {
+        "table not freed after the grace period".into()
+    });
     mm.mmput()?;
-    c.check(mm.pgtables_bytes() == 0, || format!("pgtables_bytes {}", mm.pgtables_bytes()));
+    c.check(mm.pgtables_bytes() == 0, || {
+        format!("pgtables_bytes {}", mm.pgtables_bytes())
+    });
     expect_no_reports_but(&m, &mut c, &[]);
     Ok(c.finish("pte_free_defer_grace"))
 }
@@ -302,16 +370,25 @@ pub fn pte_free_immediate_stale<A: Arch + Clone>(a: &A) -> Result<FamilyResult, 
     let va = test_va(a);
     map::map_page(&mm, va, 0x99, a.vm_get_page_prot(3))?;
     let pmdp = mm.find_pmd(va)?.ok_or(MmError::Config("no pmd".into()))?;
-    let reader = mm.pte_offset_map(pmdp, va)?.ok_or(MmError::Config("no map".into()))?;
+    let reader = mm
+        .pte_offset_map(pmdp, va)?
+        .ok_or(MmError::Config("no map".into()))?;
     let table = detach_table(&mm, pmdp)?;
     a.pte_free(&mm, table)?;
     let r = reader.get();
-    c.check(matches!(r, Err(MmError::StaleRead { .. })), || format!("read after free returned {r:?}"));
-    c.check(m.reports().count("stale_read") == 1, || format!("reports: {:?}", m.reports().all()));
+    c.check(matches!(r, Err(MmError::StaleRead { .. })), || {
+        format!("read after free returned {r:?}")
+    });
+    c.check(m.reports().count("stale_read") == 1, || {
+        format!("reports: {:?}", m.reports().all())
+    });
     // Reallocated in between: still caught (the generation moved on).
     let again = a.pte_alloc_one(&mm)?;
     let r2 = reader.get();
-    c.check(again == table && matches!(r2, Err(MmError::StaleRead { .. })), || format!("read after reuse returned {r2:?}"));
+    c.check(
+        again == table && matches!(r2, Err(MmError::StaleRead { .. })),
+        || format!("read after reuse returned {r2:?}"),
+    );
     drop(reader);
     a.pte_free(&mm, again)?;
     mm.mmput()?;
@@ -329,10 +406,17 @@ pub fn rcu_head_reuse<A: Arch + Clone>(a: &A) -> Result<FamilyResult, MmError> {
     let table = a.pte_alloc_one(&mm)?;
     a.pte_free_defer(&mm, table)?;
     let r = a.pte_free_defer(&mm, table);
-    c.check(matches!(r, Err(MmError::RcuHeadInUse { .. })), || format!("second pte_free_defer returned {r:?}"));
-    c.check(m.reports().count("rcu_head_reuse") == 1, || format!("reports: {:?}", m.reports().all()));
+    c.check(matches!(r, Err(MmError::RcuHeadInUse { .. })), || {
+        format!("second pte_free_defer returned {r:?}")
+    });
+    c.check(m.reports().count("rcu_head_reuse") == 1, || {
+        format!("reports: {:?}", m.reports().all())
+    });
     m.rcu.rcu_barrier()?;
-    c.check(!m.phys.is_allocated(table >> a.geometry().page_shift), || "table not freed once".into());
+    c.check(
+        !m.phys.is_allocated(table >> a.geometry().page_shift),
+        || "table not freed once".into(),
+    );
     mm.mmput()?;
     expect_no_reports_but(&m, &mut c, &["rcu_head_reuse"]);
     Ok(c.finish("rcu_head_reuse"))
@@ -357,7 +441,12 @@ pub fn teardown_accounting<A: Arch + Clone>(a: &A) -> Result<FamilyResult, MmErr
             map::map_huge_pmd(&mm, base, 0, a.vm_get_page_prot(3))
         } else {
             let off = rng.below(pmd >> g.page_shift) << g.page_shift;
-            map::map_page(&mm, base + off, rng.below(0x1000), a.vm_get_page_prot(rng.below(16) as u8))
+            map::map_page(
+                &mm,
+                base + off,
+                rng.below(0x1000),
+                a.vm_get_page_prot(rng.below(16) as u8),
+            )
         };
         match r {
             Ok(()) => mapped += 1,
@@ -365,11 +454,21 @@ pub fn teardown_accounting<A: Arch + Clone>(a: &A) -> Result<FamilyResult, MmErr
             Err(e) => return Err(e),
         }
     }
-    c.check(mapped > 0 && mm.pgtables_bytes() > 0, || format!("{mapped} mappings, pgtables_bytes {}", mm.pgtables_bytes()));
+    c.check(mapped > 0 && mm.pgtables_bytes() > 0, || {
+        format!("{mapped} mappings, pgtables_bytes {}", mm.pgtables_bytes())
+    });
     mm.mmput()?;
-    c.check(mm.pgtables_bytes() == 0, || format!("pgtables_bytes {} after teardown", mm.pgtables_bytes()));
+    c.check(mm.pgtables_bytes() == 0, || {
+        format!("pgtables_bytes {} after teardown", mm.pgtables_bytes())
+    });
     c.check(mm.is_freed(), || "mm not freed".into());
-    c.check(m.phys.nr_free() == free0 + 1, || format!("{} frames free after teardown, {} before (plus the pgd)", m.phys.nr_free(), free0));
+    c.check(m.phys.nr_free() == free0 + 1, || {
+        format!(
+            "{} frames free after teardown, {} before (plus the pgd)",
+            m.phys.nr_free(),
+            free0
+        )
+    });
     expect_no_reports_but(&m, &mut c, &[]);
     Ok(c.finish("teardown_accounting"))
 }
@@ -392,15 +491,23 @@ pub fn pmdp_get_lockless_halves<A: Arch + Clone>(a: &A) -> Result<FamilyResult, 
     let prot = a.vm_get_page_prot(3);
     // Two huge pmds whose halves both differ.
     let x = a.pmd_mkhuge(a.pfn_pmd(0x200, prot));
-    let y = a.pmd_mkhuge(a.pfn_pmd((1u64 << (a.geometry().phys_bits - a.geometry().page_shift)) - 0x200, prot));
-    c.check(x.0 as u32 != y.0 as u32 && (x.0 >> 32) != (y.0 >> 32), || format!("{x:?} and {y:?} share a half"));
+    let y = a.pmd_mkhuge(a.pfn_pmd(
+        (1u64 << (a.geometry().phys_bits - a.geometry().page_shift)) - 0x200,
+        prot,
+    ));
+    c.check(
+        x.0 as u32 != y.0 as u32 && (x.0 >> 32) != (y.0 >> 32),
+        || format!("{x:?} and {y:?} share a half"),
+    );
     mm.set_entry_raw(pmdp.pa, x.0)?;
     // Naive: low of x, then the writer, then high of y.
     let lo = m.phys.load_half(pmdp.pa, false)? as u64;
     mm.set_entry_raw(pmdp.pa, y.0)?;
     let hi = m.phys.load_half(pmdp.pa, true)? as u64;
     let torn = lo | hi << 32;
-    c.check(torn != x.0 && torn != y.0, || "the naive interleaving did not tear".into());
+    c.check(torn != x.0 && torn != y.0, || {
+        "the naive interleaving did not tear".into()
+    });
     // pmdp_get_lockless under the same interleaving retries and returns y.
     mm.set_entry_raw(pmdp.pa, x.0)?;
     let mut writes = 0;
@@ -410,7 +517,9 @@ pub fn pmdp_get_lockless_halves<A: Arch + Clone>(a: &A) -> Result<FamilyResult, 
             let _ = mm.set_entry_raw(pmdp.pa, y.0);
         }
     })?;
-    c.check(retries == 1 && v == y, || format!("pmdp_get_lockless returned {v:?} after {retries} retries"));
+    c.check(retries == 1 && v == y, || {
+        format!("pmdp_get_lockless returned {v:?} after {retries} retries")
+    });
     mm.set_entry_raw(pmdp.pa, a.pmd_clear_val().0)?;
     mm.mmput()?;
     expect_no_reports_but(&m, &mut c, &[]);

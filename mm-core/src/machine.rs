@@ -131,12 +131,7 @@ impl Drop for WorkQueue {
             q.1 = true;
             self.inner.cv.notify_all();
         }
-        if let Some(h) = self
-            .worker
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
+        if let Some(h) = self.worker.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = h.join();
         }
     }

@@ -205,7 +205,7 @@ pub fn map_huge_pmd<A: Arch>(mm: &Mm<A>, va: u64, pfn: u64, prot: Pgprot) -> Res
     }
     check_pfn(mm, pfn)?;
     let size = g.pmd_size();
-    if va % size != 0 || (pfn << g.page_shift) % size != 0 {
+    if !va.is_multiple_of(size) || !(pfn << g.page_shift).is_multiple_of(size) {
         return Err(MmError::Unaligned { va, pfn, size });
     }
     set_pmd(mm, va, a.pmd_mkhuge(a.pfn_pmd(pfn, prot)), false)

@@ -259,7 +259,9 @@ impl<A: Arch> Mm<A> {
         self.check_alive("mmdrop_async")?;
         if self.mm_count.fetch_sub(1, Ordering::AcqRel) == 1 {
             let mm = self.clone();
-            self.machine.wq.schedule_work(Box::new(move || mm.__mmdrop()));
+            self.machine
+                .wq
+                .schedule_work(Box::new(move || mm.__mmdrop()));
         }
         Ok(())
     }

@@ -98,7 +98,11 @@ pub fn generic_table_alloc<A: Arch>(mm: &Mm<A>, _level: Level) -> Result<u64, Mm
 ///
 /// # Errors
 /// As [`free_table_page`].
-pub fn generic_table_free<A: Arch>(mm: &Mm<A>, _level: Level, table_pa: u64) -> Result<(), MmError> {
+pub fn generic_table_free<A: Arch>(
+    mm: &Mm<A>,
+    _level: Level,
+    table_pa: u64,
+) -> Result<(), MmError> {
     free_table_page(mm.machine(), table_pa)
 }
 

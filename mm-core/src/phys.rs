@@ -119,14 +119,20 @@ impl PhysMem {
         self.words.as_ptr() as *mut u8
     }
 
+    /// The memory as words, for code that must chase pointers over the very
+    /// same bytes with nothing in between (the benchmark's bare walker).
+    pub fn words(&self) -> &[AtomicU64] {
+        &self.words
+    }
+
     /// The metadata of frame `pfn`.
     ///
     /// # Errors
     /// [`MmError::BadAddress`] when `pfn` is beyond the end of memory.
     pub fn page(&self, pfn: u64) -> Result<&PageMeta, MmError> {
-        self.pages
-            .get(pfn as usize)
-            .ok_or(MmError::BadAddress { pa: pfn << self.page_shift })
+        self.pages.get(pfn as usize).ok_or(MmError::BadAddress {
+            pa: pfn << self.page_shift,
+        })
     }
 
     /// The metadata of the frame holding `pa`.
@@ -219,11 +225,13 @@ impl PhysMem {
 
     /// True when frame `pfn` is allocated.
     pub fn is_allocated(&self, pfn: u64) -> bool {
-        self.page(pfn).map(|p| p.test(pg::ALLOCATED)).unwrap_or(false)
+        self.page(pfn)
+            .map(|p| p.test(pg::ALLOCATED))
+            .unwrap_or(false)
     }
 
     fn word(&self, pa: u64, width: u32) -> Result<(&AtomicU64, usize), MmError> {
-        if pa % width as u64 != 0 {
+        if !pa.is_multiple_of(width as u64) {
             return Err(MmError::Misaligned { pa, width });
         }
         let w = self
@@ -387,7 +395,9 @@ impl PhysMem {
     /// # Errors
     /// [`MmError::BadAddress`] when the range leaves memory.
     pub fn read_bytes(&self, pa: u64, len: usize) -> Result<Vec<u8>, MmError> {
-        let end = pa.checked_add(len as u64).ok_or(MmError::BadAddress { pa })?;
+        let end = pa
+            .checked_add(len as u64)
+            .ok_or(MmError::BadAddress { pa })?;
         if end > self.size() {
             return Err(MmError::BadAddress { pa: end });
         }

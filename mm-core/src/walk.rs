@@ -77,12 +77,12 @@ impl WalkPlan {
         for (i, l) in Level::ALL.iter().enumerate() {
             interp[i] = *l == Level::Pte || real[i + 1];
         }
-        for i in 0..5 {
+        for (i, slot) in interp_of.iter_mut().enumerate() {
             let mut j = i;
             while !interp[j] {
                 j += 1;
             }
-            interp_of[i] = Level::ALL[j];
+            *slot = Level::ALL[j];
         }
         WalkPlan {
             real,
@@ -200,7 +200,9 @@ pub struct PteMapLocked<'a, A: Arch> {
 
 impl<A: Arch> std::fmt::Debug for PteMapLocked<'_, A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PteMapLocked").field("map", &self.map).finish()
+        f.debug_struct("PteMapLocked")
+            .field("map", &self.map)
+            .finish()
     }
 }
 
@@ -809,7 +811,10 @@ impl<A: Arch> Mm<A> {
                     if a.pud_leaf(e) {
                         let size = 1u64 << g.level(Level::Pud).shift;
                         return Ok(a.pud_present(e).then(|| {
-                            ((a.pud_pfn(e) << g.page_shift) + (va & (size - 1)), a.pud_write(e))
+                            (
+                                (a.pud_pfn(e) << g.page_shift) + (va & (size - 1)),
+                                a.pud_write(e),
+                            )
                         }));
                     }
                     if a.pud_bad(e) {
@@ -825,7 +830,10 @@ impl<A: Arch> Mm<A> {
                     if a.pmd_leaf(e) || !a.pmd_present(e) {
                         let size = g.pmd_size();
                         return Ok((a.pmd_leaf(e) && a.pmd_hw_valid(e)).then(|| {
-                            ((a.pmd_pfn(e) << g.page_shift) + (va & (size - 1)), a.pmd_write(e))
+                            (
+                                (a.pmd_pfn(e) << g.page_shift) + (va & (size - 1)),
+                                a.pmd_write(e),
+                            )
                         }));
                     }
                     if a.pmd_bad(e) {

@@ -137,7 +137,9 @@ pub fn random_mappings<A: Arch>(
     let pfn_mask = (1u64 << pfn_bits) - 1;
     // Cluster the mappings in a few pmd-sized regions so that tables fill
     // up (and the walk sees neighbours), plus some anywhere.
-    let regions: Vec<u64> = (0..8).map(|_| rng.below(g.task_size() / pmd) * pmd).collect();
+    let regions: Vec<u64> = (0..8)
+        .map(|_| rng.below(g.task_size() / pmd) * pmd)
+        .collect();
     let mut out = Vec::new();
     for _ in 0..n {
         let base = if rng.below(4) == 0 {
@@ -146,7 +148,13 @@ pub fn random_mappings<A: Arch>(
             regions[rng.below(regions.len() as u64) as usize]
         };
         let va = base + (rng.below(pmd / page) * page);
-        let mut kinds = vec![Kind::Page, Kind::Page, Kind::Page, Kind::Swap, Kind::Unmapped];
+        let mut kinds = vec![
+            Kind::Page,
+            Kind::Page,
+            Kind::Page,
+            Kind::Swap,
+            Kind::Unmapped,
+        ];
         if g.has_thp {
             kinds.extend([Kind::Huge, Kind::Huge, Kind::Invalidated]);
             if a.has_pmd_swap() {
@@ -245,8 +253,11 @@ pub fn walk_family<A: Arch + Clone>(a: &A, p: WalkParams) -> Result<WalkReport, 
     let walker_desc = hw.describe();
     drop(hw);
     mm.mmput()?;
+    let mut family = [c.finish("walk_agreement")];
+    crate::family::apply_expected(&mut family, a.expected_failures());
+    let [family] = family;
     Ok(WalkReport {
-        family: c.finish("walk_agreement"),
+        family,
         probes,
         walker: walker_desc,
     })

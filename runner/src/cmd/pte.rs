@@ -153,9 +153,17 @@ pub fn run(arch: &str, op: PteOp, json: bool) -> Result<bool, CliError> {
         return Ok(true);
     }
     let e = &out["entry"];
-    println!("{}: {}", out["config"].as_str().unwrap_or("?"), e["raw"].as_str().unwrap_or("?"));
+    println!(
+        "{}: {}",
+        out["config"].as_str().unwrap_or("?"),
+        e["raw"].as_str().unwrap_or("?")
+    );
     if let Some(p) = out.get("pfn") {
-        println!("  from pfn {} prot {}", p.as_str().unwrap_or("?"), out["prot"].as_str().unwrap_or("?"));
+        println!(
+            "  from pfn {} prot {}",
+            p.as_str().unwrap_or("?"),
+            out["prot"].as_str().unwrap_or("?")
+        );
     }
     let flags: Vec<&str> = e["flags"]
         .as_array()
@@ -163,7 +171,14 @@ pub fn run(arch: &str, op: PteOp, json: bool) -> Result<bool, CliError> {
         .flatten()
         .filter_map(|f| f.as_str())
         .collect();
-    println!("  flags: {}", if flags.is_empty() { "(none)".to_string() } else { flags.join("|") });
+    println!(
+        "  flags: {}",
+        if flags.is_empty() {
+            "(none)".to_string()
+        } else {
+            flags.join("|")
+        }
+    );
     if let Some(obj) = e.as_object() {
         let preds: Vec<String> = obj
             .iter()
@@ -177,7 +192,14 @@ pub fn run(arch: &str, op: PteOp, json: bool) -> Result<bool, CliError> {
             }
         }
         if let Some(s) = obj.get("swap").filter(|s| !s.is_null()) {
-            println!("  swap entry: type {} offset {:#x} migration={} soft_dirty={} exclusive={}", s["type"], s["offset"].as_u64().unwrap_or(0), s["migration"], s["soft_dirty"], s["exclusive"]);
+            println!(
+                "  swap entry: type {} offset {:#x} migration={} soft_dirty={} exclusive={}",
+                s["type"],
+                s["offset"].as_u64().unwrap_or(0),
+                s["migration"],
+                s["soft_dirty"],
+                s["exclusive"]
+            );
         }
     }
     Ok(true)

@@ -67,7 +67,12 @@ impl Visitor for WalkCmd<'_> {
             })
             .collect();
         let model_json = match model.outcome {
-            VtopOutcome::Mapped { pa, level, size, writable } => json!({
+            VtopOutcome::Mapped {
+                pa,
+                level,
+                size,
+                writable,
+            } => json!({
                 "mapped": true, "pa": format!("{pa:#x}"), "level": level.name(),
                 "size": size, "writable": writable,
             }),
@@ -133,8 +138,16 @@ pub fn run(
         return Ok(ok);
     }
     let s = |v: &serde_json::Value| v.as_str().unwrap_or("?").to_string();
-    println!("{} VA {}  (pgd at {})", s(&out["config"]), s(&out["va"]), s(&out["pgd_pa"]));
-    println!("  {:<4} {:>14} {:>5} {:>14}  {:<20} meaning", "lvl", "table", "index", "entry at", "raw");
+    println!(
+        "{} VA {}  (pgd at {})",
+        s(&out["config"]),
+        s(&out["va"]),
+        s(&out["pgd_pa"])
+    );
+    println!(
+        "  {:<4} {:>14} {:>5} {:>14}  {:<20} meaning",
+        "lvl", "table", "index", "entry at", "raw"
+    );
     for st in out["steps"].as_array().into_iter().flatten() {
         println!(
             "  {:<4} {:>14} {:>5} {:>14}  {:<20} {}",
@@ -153,21 +166,36 @@ pub fn run(
             s(&m["pa"]),
             s(&m["level"]),
             m["size"].as_u64().unwrap_or(0) >> 10,
-            if m["writable"].as_bool() == Some(true) { "writable" } else { "read-only" }
+            if m["writable"].as_bool() == Some(true) {
+                "writable"
+            } else {
+                "read-only"
+            }
         );
     } else {
-        println!("  model:    no translation ({} at the {} level)", s(&m["why"]), s(&m["level"]));
+        println!(
+            "  model:    no translation ({} at the {} level)",
+            s(&m["why"]),
+            s(&m["level"])
+        );
     }
     if let Some(e) = out.get("emulator") {
         if let Some(why) = e.get("unsupported") {
-            println!("  emulator: none for this configuration ({})", why.as_str().unwrap_or("?"));
+            println!(
+                "  emulator: none for this configuration ({})",
+                why.as_str().unwrap_or("?")
+            );
         } else {
             let show = |o: &serde_json::Value| {
                 o.get("pa")
                     .map(|p| format!("pa {}", p.as_str().unwrap_or("?")))
                     .unwrap_or_else(|| format!("fault ({})", o["fault"].as_str().unwrap_or("?")))
             };
-            println!("  emulator: read -> {}; write -> {}", show(&e["read"]), show(&e["write"]));
+            println!(
+                "  emulator: read -> {}; write -> {}",
+                show(&e["read"]),
+                show(&e["write"])
+            );
             println!("            [{}]", s(&e["walker"]));
             println!("  agree:    {}", if ok { "yes" } else { "NO" });
         }
