@@ -22,7 +22,7 @@ const PS: u64 = 0x80;
 fn chase(w: &[AtomicU64], root: u64, va: u64) -> Option<u64> {
     let mut t = root;
     for shift in [39u32, 30, 21] {
-        let e = w[((t + ((va >> shift) & 511) * 8) >> 3) as usize].load(Ordering::Acquire);
+        let e = w[((t + ((va >> shift) & 511) * 8) >> 3) as usize].load(Ordering::Relaxed);
         if e & 1 == 0 {
             return None;
         }
@@ -31,7 +31,7 @@ fn chase(w: &[AtomicU64], root: u64, va: u64) -> Option<u64> {
         }
         t = e & ADDR;
     }
-    let e = w[((t + ((va >> 12) & 511) * 8) >> 3) as usize].load(Ordering::Acquire);
+    let e = w[((t + ((va >> 12) & 511) * 8) >> 3) as usize].load(Ordering::Relaxed);
     (e & 1 != 0).then_some((e & ADDR) | (va & 0xfff))
 }
 

@@ -306,6 +306,7 @@ pub const LAYOUT_X86_32: Layout = Layout {
 
 impl Layout {
     /// The layout of `mode`.
+    #[inline]
     pub const fn of(mode: X86Mode) -> &'static Layout {
         match mode {
             X86Mode::X86_64 => &LAYOUT_X86_64,
@@ -315,17 +316,20 @@ impl Layout {
     }
 
     /// A value truncated to `pteval_t`.
+    #[inline(always)]
     pub fn v(&self, x: u64) -> u64 {
         x & self.val_mask
     }
 
     /// `_PAGE_SAVED_DIRTY` (pgtable_types.h, v6.6).
+    #[inline]
     pub fn saved_dirty(&self) -> u64 {
         1 << self.saved_dirty_bit
     }
 
     /// `_PAGE_DIRTY_BITS` = `_PAGE_DIRTY | _PAGE_SAVED_DIRTY`
     /// (pgtable_types.h, v6.6).
+    #[inline]
     pub fn dirty_bits(&self) -> u64 {
         _PAGE_DIRTY | self.saved_dirty()
     }
@@ -333,6 +337,7 @@ impl Layout {
     /// `_COMMON_PAGE_CHG_MASK` (pgtable_types.h, v6.6): the pfn, PCD, PWT,
     /// SPECIAL, ACCESSED, `_PAGE_DIRTY_BITS`, SOFT_DIRTY, DEVMAP, `_PAGE_ENC`
     /// (0 here) and UFFD_WP.
+    #[inline]
     pub fn common_page_chg_mask(&self) -> u64 {
         self.v(self.pte_pfn_mask
             | _PAGE_PCD
@@ -347,12 +352,14 @@ impl Layout {
 
     /// `_PAGE_CHG_MASK` = `_COMMON_PAGE_CHG_MASK | _PAGE_PAT`
     /// (pgtable_types.h; `_PAGE_PAT` added for v6.5).
+    #[inline]
     pub fn page_chg_mask(&self) -> u64 {
         self.common_page_chg_mask() | _PAGE_PAT
     }
 
     /// `_HPAGE_CHG_MASK` = `_COMMON_PAGE_CHG_MASK | _PAGE_PSE |
     /// _PAGE_PAT_LARGE` (pgtable_types.h).
+    #[inline]
     pub fn hpage_chg_mask(&self) -> u64 {
         self.common_page_chg_mask() | _PAGE_PSE | _PAGE_PAT_LARGE
     }
@@ -360,12 +367,14 @@ impl Layout {
     // ---- flags and pfn masks (pgtable_types.h) ----------------------
 
     /// `pte_flags()` (pgtable_types.h): the value outside `PTE_PFN_MASK`.
+    #[inline(always)]
     pub fn pte_flags(&self, pte: u64) -> u64 {
         self.v(pte) & !self.pte_pfn_mask
     }
 
     /// `pmd_pfn_mask()` (pgtable_types.h): `PHYSICAL_PMD_PAGE_MASK` when
     /// `_PAGE_PSE` is set, else `PTE_PFN_MASK`.
+    #[inline(always)]
     pub fn pmd_pfn_mask(&self, pmd: u64) -> u64 {
         if self.v(pmd) & _PAGE_PSE != 0 {
             self.pmd_page_mask
@@ -375,6 +384,7 @@ impl Layout {
     }
 
     /// `pmd_flags()` (pgtable_types.h).
+    #[inline(always)]
     pub fn pmd_flags(&self, pmd: u64) -> u64 {
         self.v(pmd) & !self.pmd_pfn_mask(pmd)
     }
@@ -382,11 +392,13 @@ impl Layout {
     /// `native_pud_val()` (pgtable_types.h): on PAE and 2-level the pud is
     /// the pgd entry (`pgtable-nopud.h`), read through `native_pgd_val()`,
     /// which masks with `PGD_ALLOWED_BITS`.
+    #[inline(always)]
     pub fn native_pud_val(&self, pud: u64) -> u64 {
         self.v(pud) & self.pgd_allowed_bits
     }
 
     /// `pud_pfn_mask()` (pgtable_types.h).
+    #[inline(always)]
     pub fn pud_pfn_mask(&self, pud: u64) -> u64 {
         if self.native_pud_val(pud) & _PAGE_PSE != 0 {
             self.pud_page_mask
@@ -396,12 +408,14 @@ impl Layout {
     }
 
     /// `pud_flags()` (pgtable_types.h).
+    #[inline(always)]
     pub fn pud_flags(&self, pud: u64) -> u64 {
         self.native_pud_val(pud) & !self.pud_pfn_mask(pud)
     }
 
     /// `p4d_flags()` (pgtable_types.h; `p4d_pfn_mask()` is always
     /// `PTE_PFN_MASK`: "No 512 GiB huge pages yet").
+    #[inline(always)]
     pub fn p4d_flags(&self, p4d: u64) -> u64 {
         self.native_pud_val(p4d) & !self.pte_pfn_mask
     }
@@ -409,11 +423,13 @@ impl Layout {
     // ---- L1TF inversion (pgtable-invert.h, pgtable-2level.h) ---------
 
     /// `__pte_needs_invert()` (pgtable-invert.h): nonzero and not present.
+    #[inline(always)]
     pub fn pte_needs_invert(&self, val: u64) -> bool {
         self.invert && val != 0 && val & _PAGE_PRESENT == 0
     }
 
     /// `protnone_mask()` (pgtable-invert.h; 0 on 2-level).
+    #[inline(always)]
     pub fn protnone_mask(&self, val: u64) -> u64 {
         if self.pte_needs_invert(val) {
             u64::MAX
@@ -425,6 +441,7 @@ impl Layout {
     /// `flip_protnone_guard()` (pgtable-invert.h; identity on 2-level):
     /// re-invert the pfn field when an entry moves between present and
     /// inverted.
+    #[inline]
     pub fn flip_protnone_guard(&self, oldval: u64, val: u64, mask: u64) -> u64 {
         if self.pte_needs_invert(oldval) != self.pte_needs_invert(val) {
             (val & !mask) | (!val & mask)
@@ -437,6 +454,7 @@ impl Layout {
 
     /// `mksaveddirty_shift()` (pgtable.h, v6.6): with RW clear, move
     /// `_PAGE_DIRTY` to `_PAGE_SAVED_DIRTY`.
+    #[inline]
     pub fn mksaveddirty_shift(&self, v: u64) -> u64 {
         let cond = (!v >> _PAGE_BIT_RW) & 1;
         let mut v = v | (((v >> _PAGE_BIT_DIRTY) & cond) << self.saved_dirty_bit);
@@ -446,6 +464,7 @@ impl Layout {
 
     /// `clear_saveddirty_shift()` (pgtable.h, v6.6): with RW set, move
     /// `_PAGE_SAVED_DIRTY` back to `_PAGE_DIRTY`.
+    #[inline]
     pub fn clear_saveddirty_shift(&self, v: u64) -> u64 {
         let cond = (v >> _PAGE_BIT_RW) & 1;
         let mut v = v | (((v >> self.saved_dirty_bit) & cond) << _PAGE_BIT_DIRTY);
@@ -457,17 +476,20 @@ impl Layout {
 
     /// `check_pgprot()` (pgtable.h): `massage_pgprot()` masks a present
     /// pgprot with `__supported_pte_mask`, all ones here.
+    #[inline]
     pub fn check_pgprot(&self, prot: u64) -> u64 {
         self.v(prot)
     }
 
     /// `(phys_addr_t)page_nr << PAGE_SHIFT` with `page_nr` an `unsigned
     /// long`.
+    #[inline]
     fn pfn_to_phys(&self, pfn: u64) -> u64 {
         ((pfn & self.ulong_mask) << PAGE_SHIFT) & self.phys_addr_mask
     }
 
     /// `pfn_pte()` (pgtable.h): inverts the pfn for a not-present prot.
+    #[inline]
     pub fn pfn_pte(&self, pfn: u64, prot: u64) -> u64 {
         let mut pa = self.pfn_to_phys(pfn);
         pa ^= self.protnone_mask(self.v(prot));
@@ -476,6 +498,7 @@ impl Layout {
     }
 
     /// `pte_pfn()` (pgtable.h), an `unsigned long`.
+    #[inline(always)]
     pub fn pte_pfn(&self, pte: u64) -> u64 {
         let v = self.v(pte);
         (((v ^ self.protnone_mask(v)) & self.pte_pfn_mask) >> PAGE_SHIFT) & self.ulong_mask
@@ -484,6 +507,7 @@ impl Layout {
     /// `pte_modify()` (pgtable.h, v6.6): keep `_PAGE_CHG_MASK`, take the
     /// rest from `newprot`, re-invert across present/not-present, then the
     /// SavedDirty exercise keyed on the *old* RW bit.
+    #[inline]
     pub fn pte_modify(&self, pte: u64, prot: u64) -> u64 {
         let oldval = self.v(pte);
         let mut val = oldval & self.page_chg_mask();
@@ -497,90 +521,106 @@ impl Layout {
     }
 
     /// `pte_none()` (pgtable.h): ignores the KNL stray A/D bits.
+    #[inline]
     pub fn pte_none(&self, pte: u64) -> bool {
         self.v(pte) & !self.knl_erratum_mask == 0
     }
 
     /// `pte_present()` (pgtable.h): P or PROTNONE.
+    #[inline]
     pub fn pte_present(&self, pte: u64) -> bool {
         self.pte_flags(pte) & (_PAGE_PRESENT | _PAGE_PROTNONE) != 0
     }
 
     /// `pte_protnone()` (pgtable.h under `CONFIG_NUMA_BALANCING`; the
     /// generic `include/linux/pgtable.h` stub returns 0 without it).
+    #[inline]
     pub fn pte_protnone(&self, pte: u64) -> bool {
         self.numa_balancing
             && self.pte_flags(pte) & (_PAGE_PROTNONE | _PAGE_PRESENT) == _PAGE_PROTNONE
     }
 
     /// `pte_young()` (pgtable.h).
+    #[inline]
     pub fn pte_young(&self, pte: u64) -> bool {
         self.pte_flags(pte) & _PAGE_ACCESSED != 0
     }
 
     /// `pte_dirty()` (pgtable.h, v6.6): `_PAGE_DIRTY_BITS`.
+    #[inline]
     pub fn pte_dirty(&self, pte: u64) -> bool {
         self.pte_flags(pte) & self.dirty_bits() != 0
     }
 
     /// `pte_write()` (pgtable.h, v6.6): `_PAGE_RW || pte_shstk()`, and
     /// `pte_shstk()` is false without `X86_FEATURE_SHSTK`.
+    #[inline(always)]
     pub fn pte_write(&self, pte: u64) -> bool {
         self.pte_flags(pte) & _PAGE_RW != 0
     }
 
     /// `pte_exec()` (pgtable.h): `!(flags & _PAGE_NX)`, always true on
     /// 2-level where `_PAGE_NX` is 0.
+    #[inline]
     pub fn pte_exec(&self, pte: u64) -> bool {
         self.pte_flags(pte) & self.nx == 0
     }
 
     /// `pte_special()` (pgtable.h).
+    #[inline]
     pub fn pte_special(&self, pte: u64) -> bool {
         self.pte_flags(pte) & _PAGE_SPECIAL != 0
     }
 
     /// `pte_devmap()` (pgtable.h under `CONFIG_ARCH_HAS_PTE_DEVMAP`, else
     /// the generic stub returning 0 in `include/linux/mm.h`).
+    #[inline]
     pub fn pte_devmap(&self, pte: u64) -> bool {
         self.has_devmap && self.pte_flags(pte) & self.devmap == self.devmap
     }
 
     /// `pte_soft_dirty()` (pgtable.h under `CONFIG_HAVE_ARCH_SOFT_DIRTY`,
     /// else the generic stub returning 0).
+    #[inline]
     pub fn pte_soft_dirty(&self, pte: u64) -> bool {
         self.has_soft_dirty && self.pte_flags(pte) & self.soft_dirty != 0
     }
 
     /// `pte_uffd_wp()` (pgtable.h under `CONFIG_HAVE_ARCH_USERFAULTFD_WP`,
     /// else `include/asm-generic/pgtable_uffd.h` returns 0).
+    #[inline]
     pub fn pte_uffd_wp(&self, pte: u64) -> bool {
         self.has_uffd_wp && self.pte_flags(pte) & self.uffd_wp != 0
     }
 
     /// `pte_set_flags()` (pgtable.h).
+    #[inline]
     pub fn set_flags(&self, v: u64, set: u64) -> u64 {
         self.v(v | set)
     }
 
     /// `pte_clear_flags()` (pgtable.h).
+    #[inline]
     pub fn clear_flags(&self, v: u64, clear: u64) -> u64 {
         self.v(v & !clear)
     }
 
     /// `pte_mkdirty()` (pgtable.h, v6.6): set DIRTY and SOFT_DIRTY, then
     /// `mksaveddirty_shift()` (so a read-only pte gets SAVED_DIRTY).
+    #[inline]
     pub fn pte_mkdirty(&self, pte: u64) -> u64 {
         self.mksaveddirty_shift(self.set_flags(pte, _PAGE_DIRTY | self.soft_dirty))
     }
 
     /// `pte_mkclean()` (pgtable.h, v6.6): clears `_PAGE_DIRTY_BITS`.
+    #[inline]
     pub fn pte_mkclean(&self, pte: u64) -> u64 {
         self.clear_flags(pte, self.dirty_bits())
     }
 
     /// `pte_wrprotect()` (pgtable.h, v6.6): clear RW, then
     /// `mksaveddirty_shift()`.
+    #[inline]
     pub fn pte_wrprotect(&self, pte: u64) -> u64 {
         self.mksaveddirty_shift(self.clear_flags(pte, _PAGE_RW))
     }
@@ -588,6 +628,7 @@ impl Layout {
     /// `pte_mkwrite()` (`arch/x86/mm/pgtable.c`, v6.6) for a VMA without
     /// `VM_SHADOW_STACK`: `pte_mkwrite_novma()` then
     /// `pte_clear_saveddirty()`.
+    #[inline]
     pub fn pte_mkwrite(&self, pte: u64) -> u64 {
         self.clear_saveddirty_shift(self.set_flags(pte, _PAGE_RW))
     }
@@ -595,6 +636,7 @@ impl Layout {
     /// `pte_mkuffd_wp()` (pgtable.h): `pte_wrprotect(pte | _PAGE_UFFD_WP)`;
     /// the identity without `CONFIG_HAVE_ARCH_USERFAULTFD_WP`
     /// (`include/asm-generic/pgtable_uffd.h`).
+    #[inline]
     pub fn pte_mkuffd_wp(&self, pte: u64) -> u64 {
         if self.has_uffd_wp {
             self.pte_wrprotect(self.set_flags(pte, self.uffd_wp))
@@ -606,6 +648,7 @@ impl Layout {
     // ---- swap (pgtable_64.h, pgtable-3level.h, pgtable-2level.h) ------
 
     /// `__swp_entry(type, offset)`.
+    #[inline]
     pub fn swp_entry(&self, ty: u64, offset: u64) -> u64 {
         match self.mode {
             // (~offset << SWP_OFFSET_SHIFT >> SWP_TYPE_BITS) | type << 59
@@ -628,11 +671,13 @@ impl Layout {
 
     /// The 64-bit form shared by x86_64 `__swp_entry()` (pgtable_64.h) and
     /// PAE `__swp_pteval_entry()` (pgtable-3level.h).
+    #[inline]
     pub fn swp_pteval_entry(ty: u64, offset: u64) -> u64 {
         ((!offset) << SWP_OFFSET_SHIFT >> SWP_TYPE_BITS) | (ty << (64 - SWP_TYPE_BITS))
     }
 
     /// `__swp_type(entry)`.
+    #[inline]
     pub fn swp_type(&self, e: u64) -> u64 {
         match self.mode {
             X86Mode::X86_64 => e >> (64 - SWP_TYPE_BITS),
@@ -642,6 +687,7 @@ impl Layout {
     }
 
     /// `__swp_offset(entry)`.
+    #[inline]
     pub fn swp_offset(&self, e: u64) -> u64 {
         match self.mode {
             X86Mode::X86_64 => (!e) << SWP_TYPE_BITS >> SWP_OFFSET_SHIFT,
@@ -652,6 +698,7 @@ impl Layout {
 
     /// `__swp_entry_to_pte(entry)`: the raw value on x86_64 and 2-level;
     /// on PAE `__swp_pteval_entry(__swp_type(x), __swp_offset(x))`.
+    #[inline]
     pub fn swp_entry_to_pte(&self, e: u64) -> u64 {
         match self.mode {
             X86Mode::X86_64 => e,
@@ -663,6 +710,7 @@ impl Layout {
     /// `__pte_to_swp_entry(pte)`: the raw value on x86_64 and 2-level
     /// (`pte_low`); on PAE `__swp_entry(__pteval_swp_type(pte),
     /// __pteval_swp_offset(pte))`, both `unsigned long`.
+    #[inline]
     pub fn pte_to_swp_entry(&self, pte: u64) -> u64 {
         match self.mode {
             X86Mode::X86_64 => pte,
@@ -679,6 +727,7 @@ impl Layout {
 
     /// `pfn_pmd()` (pgtable.h): `PHYSICAL_PMD_PAGE_MASK`, inverted when
     /// not present.
+    #[inline]
     pub fn pfn_pmd(&self, pfn: u64, prot: u64) -> u64 {
         let mut pa = self.pfn_to_phys(pfn);
         pa ^= self.protnone_mask(self.v(prot));
@@ -687,6 +736,7 @@ impl Layout {
     }
 
     /// `pmd_pfn()` (pgtable.h).
+    #[inline]
     pub fn pmd_pfn(&self, pmd: u64) -> u64 {
         let v = self.v(pmd);
         (((v ^ self.protnone_mask(v)) & self.pmd_pfn_mask(v)) >> PAGE_SHIFT) & self.ulong_mask
@@ -694,6 +744,7 @@ impl Layout {
 
     /// `pmd_modify()` (pgtable.h, v6.6): keeps `_HPAGE_CHG_MASK &
     /// ~_PAGE_DIRTY`, then the SavedDirty exercise keyed on the old RW.
+    #[inline]
     pub fn pmd_modify(&self, pmd: u64, prot: u64) -> u64 {
         let oldval = self.v(pmd);
         let mut val = oldval & (self.hpage_chg_mask() & !_PAGE_DIRTY);
@@ -708,38 +759,45 @@ impl Layout {
 
     /// `pmd_none()` (pgtable.h): "Only check low word on 32-bit platforms"
     /// (`unsigned long val = native_pmd_val(pmd)`).
+    #[inline(always)]
     pub fn pmd_none(&self, pmd: u64) -> bool {
         (self.v(pmd) & self.ulong_mask) & !self.knl_erratum_mask == 0
     }
 
     /// `pmd_present()` (pgtable.h): P, PROTNONE or PSE.
+    #[inline(always)]
     pub fn pmd_present(&self, pmd: u64) -> bool {
         self.pmd_flags(pmd) & (_PAGE_PRESENT | _PAGE_PROTNONE | _PAGE_PSE) != 0
     }
 
     /// `pmd_bad()` (pgtable.h): flags without USER and ACCESSED must be
     /// exactly `_KERNPG_TABLE & ~_PAGE_ACCESSED` (P|RW|D).
+    #[inline(always)]
     pub fn pmd_bad(&self, pmd: u64) -> bool {
         self.pmd_flags(pmd) & !(_PAGE_USER | _PAGE_ACCESSED) != (_KERNPG_TABLE & !_PAGE_ACCESSED)
     }
 
     /// `pmd_leaf()` = `pmd_large()` (pgtable.h, v6.6): `_PAGE_PSE`.
+    #[inline(always)]
     pub fn pmd_leaf(&self, pmd: u64) -> bool {
         self.pmd_flags(pmd) & _PAGE_PSE != 0
     }
 
     /// `pmd_trans_huge()` (pgtable.h): PSE without DEVMAP.
+    #[inline]
     pub fn pmd_trans_huge(&self, pmd: u64) -> bool {
         self.v(pmd) & (_PAGE_PSE | self.devmap) == _PAGE_PSE
     }
 
     /// `pmd_devmap()` (pgtable.h with `CONFIG_ARCH_HAS_PTE_DEVMAP`, else the
     /// generic stub returning 0).
+    #[inline]
     pub fn pmd_devmap(&self, pmd: u64) -> bool {
         self.has_devmap && self.v(pmd) & self.devmap != 0
     }
 
     /// `pmd_protnone()` (pgtable.h under `CONFIG_NUMA_BALANCING`).
+    #[inline]
     pub fn pmd_protnone(&self, pmd: u64) -> bool {
         self.numa_balancing
             && self.pmd_flags(pmd) & (_PAGE_PROTNONE | _PAGE_PRESENT) == _PAGE_PROTNONE
@@ -747,6 +805,7 @@ impl Layout {
 
     /// `pmd_mkinvalid()` (pgtable.h): rebuilt from its pfn with P and
     /// PROTNONE cleared (PSE stays, and the pfn gets inverted).
+    #[inline]
     pub fn pmd_mkinvalid(&self, pmd: u64) -> u64 {
         self.pfn_pmd(
             self.pmd_pfn(pmd),
@@ -756,12 +815,14 @@ impl Layout {
 
     /// `pmd_populate()` (`asm/pgalloc.h`): `(pfn << PAGE_SHIFT) |
     /// _PAGE_TABLE`, `pfn` an `unsigned long`.
+    #[inline]
     pub fn pmd_populate(&self, table_pa: u64) -> u64 {
         self.v(self.pfn_to_phys(table_pa >> PAGE_SHIFT) | _PAGE_TABLE)
     }
 
     /// `pmd_page_vaddr()` as a physical address (pgtable.h):
     /// `pmd_val & pmd_pfn_mask(pmd)`.
+    #[inline(always)]
     pub fn pmd_table_pa(&self, pmd: u64) -> u64 {
         self.v(pmd) & self.pmd_pfn_mask(pmd)
     }
@@ -769,6 +830,7 @@ impl Layout {
     // ---- pud (pgtable.h) ---------------------------------------------
 
     /// `pfn_pud()` (pgtable.h).
+    #[inline]
     pub fn pfn_pud(&self, pfn: u64, prot: u64) -> u64 {
         let mut pa = self.pfn_to_phys(pfn);
         pa ^= self.protnone_mask(self.v(prot));
@@ -777,44 +839,52 @@ impl Layout {
     }
 
     /// `pud_pfn()` (pgtable.h).
+    #[inline]
     pub fn pud_pfn(&self, pud: u64) -> u64 {
         let v = self.native_pud_val(pud);
         (((v ^ self.protnone_mask(v)) & self.pud_pfn_mask(v)) >> PAGE_SHIFT) & self.ulong_mask
     }
 
     /// `pud_none()` (pgtable.h, `CONFIG_PGTABLE_LEVELS > 2`).
+    #[inline(always)]
     pub fn pud_none(&self, pud: u64) -> bool {
         self.native_pud_val(pud) & !self.knl_erratum_mask == 0
     }
 
     /// `pud_present()` (pgtable.h, `CONFIG_PGTABLE_LEVELS > 2`).
+    #[inline]
     pub fn pud_present(&self, pud: u64) -> bool {
         self.pud_flags(pud) & _PAGE_PRESENT != 0
     }
 
     /// `pud_bad()` (pgtable.h, `CONFIG_PGTABLE_LEVELS > 2`): any flag
     /// outside `_KERNPG_TABLE | _PAGE_USER`.
+    #[inline(always)]
     pub fn pud_bad(&self, pud: u64) -> bool {
         self.pud_flags(pud) & !(_KERNPG_TABLE | _PAGE_USER) != 0
     }
 
     /// `pud_leaf()` = `pud_large()` (pgtable.h, `CONFIG_PGTABLE_LEVELS >
     /// 2`): PSE and PRESENT.
+    #[inline(always)]
     pub fn pud_leaf(&self, pud: u64) -> bool {
         self.native_pud_val(pud) & (_PAGE_PSE | _PAGE_PRESENT) == (_PAGE_PSE | _PAGE_PRESENT)
     }
 
     /// `pud_trans_huge()` (pgtable.h): PSE without DEVMAP.
+    #[inline]
     pub fn pud_trans_huge(&self, pud: u64) -> bool {
         self.native_pud_val(pud) & (_PAGE_PSE | self.devmap) == _PAGE_PSE
     }
 
     /// `pud_set_flags()` (pgtable.h).
+    #[inline]
     pub fn pud_set_flags(&self, pud: u64, set: u64) -> u64 {
         self.native_pud_val(pud | set)
     }
 
     /// `pud_clear_flags()` (pgtable.h).
+    #[inline]
     pub fn pud_clear_flags(&self, pud: u64, clear: u64) -> u64 {
         self.native_pud_val(pud & !clear)
     }
@@ -822,11 +892,13 @@ impl Layout {
     // ---- p4d (pgtable.h, `CONFIG_PGTABLE_LEVELS > 3`) -----------------
 
     /// `p4d_none()` (pgtable.h).
+    #[inline(always)]
     pub fn p4d_none(&self, p4d: u64) -> bool {
         self.native_pud_val(p4d) & !self.knl_erratum_mask == 0
     }
 
     /// `p4d_present()` (pgtable.h).
+    #[inline]
     pub fn p4d_present(&self, p4d: u64) -> bool {
         self.p4d_flags(p4d) & _PAGE_PRESENT != 0
     }
@@ -834,6 +906,7 @@ impl Layout {
     /// `p4d_bad()` (pgtable.h): flags outside `_KERNPG_TABLE | _PAGE_USER`,
     /// and also `_PAGE_NX` being ignored with
     /// `CONFIG_PAGE_TABLE_ISOLATION=y`.
+    #[inline(always)]
     pub fn p4d_bad(&self, p4d: u64) -> bool {
         let ignore = _KERNPG_TABLE | _PAGE_USER | self.nx;
         self.p4d_flags(p4d) & !ignore != 0
@@ -842,27 +915,32 @@ impl Layout {
     // ---- protections (pgtable_types.h, arch/x86/mm/pgprot.c) ---------
 
     /// `PAGE_NONE` = PROTNONE|ACCESSED (pgtable_types.h).
+    #[inline]
     pub fn page_none(&self) -> u64 {
         _PAGE_PROTNONE | _PAGE_ACCESSED
     }
 
     /// `PAGE_SHARED` = P|RW|USER|A|NX (pgtable_types.h).
+    #[inline]
     pub fn page_shared(&self) -> u64 {
         _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | self.nx
     }
 
     /// `PAGE_SHARED_EXEC` = P|RW|USER|A (pgtable_types.h).
+    #[inline]
     pub fn page_shared_exec(&self) -> u64 {
         _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED
     }
 
     /// `PAGE_COPY` = `PAGE_COPY_NOEXEC` = `PAGE_READONLY` = P|USER|A|NX
     /// (pgtable_types.h).
+    #[inline]
     pub fn page_readonly(&self) -> u64 {
         _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | self.nx
     }
 
     /// `PAGE_COPY_EXEC` = `PAGE_READONLY_EXEC` = P|USER|A (pgtable_types.h).
+    #[inline]
     pub fn page_readonly_exec(&self) -> u64 {
         _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED
     }
@@ -870,6 +948,7 @@ impl Layout {
     /// `vm_get_page_prot()` (`arch/x86/mm/pgprot.c`): `protection_map[]`
     /// indexed by READ|WRITE|EXEC|SHARED, pkey 0, `__sme_set()` a no-op,
     /// and a present value masked with `__supported_pte_mask` (all ones).
+    #[inline]
     pub fn vm_get_page_prot(&self, flags: u8) -> u64 {
         let val = match flags & 0xf {
             0x0 | 0x8 => self.page_none(),

@@ -108,11 +108,13 @@ impl LevelGeometry {
     }
 
     /// True when the level is folded into the one above it.
+    #[inline]
     pub fn is_folded(&self) -> bool {
         self.ptrs <= 1
     }
 
     /// Index into this level's table for `addr` (`pmd_index()` and friends).
+    #[inline]
     pub fn index(&self, addr: u64) -> u64 {
         if self.is_folded() {
             0
@@ -165,6 +167,7 @@ impl Geometry {
     }
 
     /// The geometry of `level`.
+    #[inline]
     pub fn level(&self, level: Level) -> &LevelGeometry {
         &self.levels[level.index()]
     }
@@ -292,6 +295,9 @@ pub struct ArchFeatures {
     pub numa_balancing: bool,
     /// `CONFIG_HAVE_ARCH_USERFAULTFD_WP`.
     pub uffd_wp: bool,
+    /// `CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD`: pud leaves and their
+    /// helpers (`pfn_pud`, `pud_mkhuge`, ...) exist.
+    pub thp_pud: bool,
     /// `__HAVE_ARCH_PMDP_INVALIDATE`: the arch overrides `pmdp_invalidate()`,
     /// so the generic `pmd_mkinvalid()` expectations do not apply.
     pub arch_pmdp_invalidate: bool,
@@ -433,6 +439,61 @@ pub trait Arch: Send + Sync + Sized + 'static {
     }
     /// `pud_write(pud)` of a pud leaf; false where there are none.
     fn pud_write(&self, _pud: Pud) -> bool {
+        false
+    }
+
+    // ---- pud leaves (only called when `features().thp_pud`) ------------
+
+    /// `pfn_pud(pfn, prot)`.  The default (no pud leaves) is the empty pud.
+    fn pfn_pud(&self, _pfn: u64, _prot: Pgprot) -> Pud {
+        Pud(0)
+    }
+    /// `pud_mkhuge(pud)`.
+    fn pud_mkhuge(&self, pud: Pud) -> Pud {
+        pud
+    }
+    /// `pud_trans_huge(pud)`.
+    fn pud_trans_huge(&self, _pud: Pud) -> bool {
+        false
+    }
+    /// `pud_young(pud)`.
+    fn pud_young(&self, _pud: Pud) -> bool {
+        false
+    }
+    /// `pud_dirty(pud)`.
+    fn pud_dirty(&self, _pud: Pud) -> bool {
+        false
+    }
+    /// `pud_mkyoung(pud)`.
+    fn pud_mkyoung(&self, pud: Pud) -> Pud {
+        pud
+    }
+    /// `pud_mkold(pud)`.
+    fn pud_mkold(&self, pud: Pud) -> Pud {
+        pud
+    }
+    /// `pud_mkdirty(pud)`.
+    fn pud_mkdirty(&self, pud: Pud) -> Pud {
+        pud
+    }
+    /// `pud_mkclean(pud)`.
+    fn pud_mkclean(&self, pud: Pud) -> Pud {
+        pud
+    }
+    /// `pud_mkwrite(pud)`.
+    fn pud_mkwrite(&self, pud: Pud) -> Pud {
+        pud
+    }
+    /// `pud_wrprotect(pud)`.
+    fn pud_wrprotect(&self, pud: Pud) -> Pud {
+        pud
+    }
+    /// `pud_mkdevmap(pud)`.
+    fn pud_mkdevmap(&self, pud: Pud) -> Pud {
+        pud
+    }
+    /// `pud_devmap(pud)`.
+    fn pud_devmap(&self, _pud: Pud) -> bool {
         false
     }
 

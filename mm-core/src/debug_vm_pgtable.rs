@@ -64,6 +64,13 @@ fn pfns<A: Arch>(a: &A, rng: &mut Rng, n: u32, pmd_aligned: bool) -> Vec<u64> {
     v
 }
 
+/// `args->page_prot`: `vm_get_page_prot(VM_ACCESS_FLAGS)`, the protection
+/// the kernel's single-value families use (only the *basic* families run
+/// over all 16 `protection_map` values).
+const VM_ACCESS_FLAGS: u8 = crate::arch::vm_flags::VM_READ
+    | crate::arch::vm_flags::VM_WRITE
+    | crate::arch::vm_flags::VM_EXEC;
+
 /// Every family, in the kernel's order.
 ///
 /// # Errors
@@ -73,11 +80,8 @@ pub fn run_all<A: Arch + Clone>(a: &A, p: Params) -> Result<Vec<FamilyResult>, M
     let mut out = vec![
         pte_basic_tests(a, p),
         pmd_basic_tests(a, p),
-        skip(
-            "pud_basic_tests",
-            "pud leaf helpers (pfn_pud, pud_mkhuge, ...) are not modelled yet: \
-             CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD",
-        ),
+        pud_basic_tests(a, p),
+        pud_leaf_tests(a, p),
         pmd_leaf_tests(a, p),
         pte_special_tests(a, p),
         pte_protnone_tests(a, p),
@@ -93,6 +97,8 @@ pub fn run_all<A: Arch + Clone>(a: &A, p: Params) -> Result<Vec<FamilyResult>, M
         pmd_swap_tests(a, p),
         swap_migration_tests(a, p),
         pmd_thp_tests(a, p),
+        pud_thp_tests(a, p),
+        pud_devmap_tests(a, p),
     ];
     out.extend(table_families(a, p)?);
     out.push(skip(
@@ -225,6 +231,142 @@ pub fn pmd_basic_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     c.finish("pmd_basic_tests")
 }
 
+fn pud_skip<A: Arch>(a: &A, name: &'static str) -> Option<FamilyResult> {
+    (!a.features().thp_pud).then(|| {
+        skip(
+            name,
+            "no pud leaves: CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD is not set",
+        )
+    })
+}
+
+/// Random pfns aligned to the pud leaf size.
+fn pud_pfns<A: Arch>(a: &A, rng: &mut Rng, n: u32) -> Vec<u64> {
+    let g = a.geometry();
+    let align = 1u64 << (g.level(Level::Pud).shift - g.page_shift);
+    pfns(a, rng, n, false)
+        .into_iter()
+        .map(|p| p / align * align)
+        .collect()
+}
+
+/// `pud_basic_tests()`.
+pub fn pud_basic_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
+    if let Some(s) = pud_skip(a, "pud_basic_tests") {
+        return s;
+    }
+    let mut c = Checker::new();
+    let mut rng = Rng::new(p.seed ^ 17);
+    for idx in 0..16u8 {
+        let prot = a.vm_get_page_prot(idx);
+        for pfn in pud_pfns(a, &mut rng, p.pfns_per_prot) {
+            let pud = a.pfn_pud(pfn, prot);
+            let x = a;
+            let w = |s: &str| {
+                format!(
+                    "{s}: prot[{idx:#x}]={:#x} pfn {pfn:#x} pud {:#x}",
+                    prot.0, pud.0
+                )
+            };
+            c.check(!x.pud_dirty(x.pud_wrprotect(pud)), || {
+                w("pud_dirty(pud_wrprotect(pud))")
+            });
+            c.check(x.pud_young(x.pud_mkyoung(x.pud_mkold(pud))), || {
+                w("!pud_young(pud_mkyoung(pud_mkold))")
+            });
+            c.check(x.pud_dirty(x.pud_mkdirty(x.pud_mkclean(pud))), || {
+                w("!pud_dirty(pud_mkdirty(pud_mkclean))")
+            });
+            c.check(!x.pud_dirty(x.pud_mkclean(x.pud_mkdirty(pud))), || {
+                w("pud_dirty(pud_mkclean(pud_mkdirty))")
+            });
+            c.check(x.pud_write(x.pud_mkwrite(x.pud_wrprotect(pud))), || {
+                w("!pud_write(pud_mkwrite(pud_wrprotect))")
+            });
+            c.check(!x.pud_write(x.pud_wrprotect(x.pud_mkwrite(pud))), || {
+                w("pud_write(pud_wrprotect(pud_mkwrite))")
+            });
+            c.check(!x.pud_young(x.pud_mkold(x.pud_mkyoung(pud))), || {
+                w("pud_young(pud_mkold(pud_mkyoung))")
+            });
+            c.check(!x.pud_dirty(x.pud_wrprotect(x.pud_mkclean(pud))), || {
+                w("pud_dirty(pud_wrprotect(pud_mkclean))")
+            });
+            c.check(x.pud_dirty(x.pud_wrprotect(x.pud_mkdirty(pud))), || {
+                w("!pud_dirty(pud_wrprotect(pud_mkdirty))")
+            });
+            if a.geometry().level(Level::Pmd).is_folded() {
+                continue;
+            }
+            // A huge pud does not point at a pmd table: pud_bad() must say so.
+            c.check(x.pud_bad(x.pud_mkhuge(pud)), || {
+                w("!pud_bad(pud_mkhuge(pud))")
+            });
+            c.check(x.pud_pfn(x.pud_mkhuge(pud)) == pfn, || {
+                w("pud_pfn(pud_mkhuge(pfn_pud(pfn))) != pfn")
+            });
+        }
+    }
+    c.finish("pud_basic_tests")
+}
+
+/// `pud_leaf_tests()`.
+pub fn pud_leaf_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
+    if let Some(s) = pud_skip(a, "pud_leaf_tests") {
+        return s;
+    }
+    let mut c = Checker::new();
+    let mut rng = Rng::new(p.seed ^ 18);
+    for idx in [VM_ACCESS_FLAGS] {
+        for pfn in pud_pfns(a, &mut rng, p.pfns_per_prot * 16) {
+            let pud = a.pud_mkhuge(a.pfn_pud(pfn, a.vm_get_page_prot(idx)));
+            c.check(a.pud_leaf(pud), || {
+                format!("!pud_leaf(pud_mkhuge(pfn_pud({pfn:#x}))) = {:#x}", pud.0)
+            });
+        }
+    }
+    c.finish("pud_leaf_tests")
+}
+
+/// `pud_thp_tests()`.
+pub fn pud_thp_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
+    if let Some(s) = pud_skip(a, "pud_thp_tests") {
+        return s;
+    }
+    let mut c = Checker::new();
+    let mut rng = Rng::new(p.seed ^ 19);
+    for idx in [VM_ACCESS_FLAGS] {
+        for pfn in pud_pfns(a, &mut rng, p.pfns_per_prot * 16) {
+            let pud = a.pfn_pud(pfn, a.vm_get_page_prot(idx));
+            c.check(a.pud_trans_huge(a.pud_mkhuge(pud)), || {
+                format!("!pud_trans_huge(pud_mkhuge({:#x}))", pud.0)
+            });
+        }
+    }
+    c.finish("pud_thp_tests")
+}
+
+/// `pud_devmap_tests()`.
+pub fn pud_devmap_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
+    if let Some(s) = pud_skip(a, "pud_devmap_tests") {
+        return s;
+    }
+    if !a.features().pte_devmap {
+        return skip("pud_devmap_tests", "CONFIG_ARCH_HAS_PTE_DEVMAP is not set");
+    }
+    let mut c = Checker::new();
+    let mut rng = Rng::new(p.seed ^ 20);
+    for idx in [VM_ACCESS_FLAGS] {
+        for pfn in pud_pfns(a, &mut rng, p.pfns_per_prot * 16) {
+            let pud = a.pfn_pud(pfn, a.vm_get_page_prot(idx));
+            c.check(a.pud_devmap(a.pud_mkdevmap(pud)), || {
+                format!("!pud_devmap(pud_mkdevmap({:#x}))", pud.0)
+            });
+        }
+    }
+    c.finish("pud_devmap_tests")
+}
+
 /// `pmd_leaf_tests()`.
 pub fn pmd_leaf_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     if let Some(s) = thp_skip(a, "pmd_leaf_tests") {
@@ -232,9 +374,9 @@ pub fn pmd_leaf_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     }
     let mut c = Checker::new();
     let mut rng = Rng::new(p.seed ^ 2);
-    for idx in 0..16u8 {
+    for idx in [VM_ACCESS_FLAGS] {
         let prot = a.vm_get_page_prot(idx);
-        for pfn in pfns(a, &mut rng, p.pfns_per_prot, true) {
+        for pfn in pfns(a, &mut rng, p.pfns_per_prot * 16, true) {
             let pmd = a.pmd_mkhuge(a.pfn_pmd(pfn, prot));
             c.check(a.pmd_leaf(pmd), || {
                 format!(
@@ -257,9 +399,9 @@ pub fn pte_special_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     }
     let mut c = Checker::new();
     let mut rng = Rng::new(p.seed ^ 3);
-    for idx in 0..16u8 {
+    for idx in [VM_ACCESS_FLAGS] {
         let prot = a.vm_get_page_prot(idx);
-        for pfn in pfns(a, &mut rng, p.pfns_per_prot, false) {
+        for pfn in pfns(a, &mut rng, p.pfns_per_prot * 16, false) {
             let pte = a.pfn_pte(pfn, prot);
             c.check(a.pte_special(a.pte_mkspecial(pte)), || {
                 format!("!pte_special(pte_mkspecial({:#x}))", pte.0)
@@ -337,8 +479,8 @@ pub fn pte_devmap_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     }
     let mut c = Checker::new();
     let mut rng = Rng::new(p.seed ^ 6);
-    for idx in 0..16u8 {
-        for pfn in pfns(a, &mut rng, p.pfns_per_prot, false) {
+    for idx in [VM_ACCESS_FLAGS] {
+        for pfn in pfns(a, &mut rng, p.pfns_per_prot * 16, false) {
             let pte = a.pfn_pte(pfn, a.vm_get_page_prot(idx));
             c.check(a.pte_devmap(a.pte_mkdevmap(pte)), || {
                 format!("!pte_devmap(pte_mkdevmap({:#x}))", pte.0)
@@ -358,8 +500,8 @@ pub fn pmd_devmap_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     }
     let mut c = Checker::new();
     let mut rng = Rng::new(p.seed ^ 7);
-    for idx in 0..16u8 {
-        for pfn in pfns(a, &mut rng, p.pfns_per_prot, true) {
+    for idx in [VM_ACCESS_FLAGS] {
+        for pfn in pfns(a, &mut rng, p.pfns_per_prot * 16, true) {
             let pmd = a.pfn_pmd(pfn, a.vm_get_page_prot(idx));
             c.check(a.pmd_devmap(a.pmd_mkdevmap(pmd)), || {
                 format!("!pmd_devmap(pmd_mkdevmap({:#x}))", pmd.0)
@@ -385,8 +527,8 @@ pub fn pte_soft_dirty_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     }
     let mut c = Checker::new();
     let mut rng = Rng::new(p.seed ^ 8);
-    for idx in 0..16u8 {
-        for pfn in pfns(a, &mut rng, p.pfns_per_prot, false) {
+    for idx in [VM_ACCESS_FLAGS] {
+        for pfn in pfns(a, &mut rng, p.pfns_per_prot * 16, false) {
             let pte = a.pfn_pte(pfn, a.vm_get_page_prot(idx));
             c.check(a.pte_soft_dirty(a.pte_mksoft_dirty(pte)), || {
                 format!("!pte_soft_dirty(pte_mksoft_dirty({:#x}))", pte.0)
@@ -412,8 +554,8 @@ pub fn pmd_soft_dirty_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     }
     let mut c = Checker::new();
     let mut rng = Rng::new(p.seed ^ 9);
-    for idx in 0..16u8 {
-        for pfn in pfns(a, &mut rng, p.pfns_per_prot, true) {
+    for idx in [VM_ACCESS_FLAGS] {
+        for pfn in pfns(a, &mut rng, p.pfns_per_prot * 16, true) {
             let pmd = a.pfn_pmd(pfn, a.vm_get_page_prot(idx));
             c.check(a.pmd_soft_dirty(a.pmd_mksoft_dirty(pmd)), || {
                 format!("!pmd_soft_dirty(pmd_mksoft_dirty({:#x}))", pmd.0)
@@ -688,9 +830,9 @@ pub fn pmd_thp_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     let mut c = Checker::new();
     let mut rng = Rng::new(p.seed ^ 15);
     let inval = !a.features().arch_pmdp_invalidate;
-    for idx in 0..16u8 {
+    for idx in [VM_ACCESS_FLAGS] {
         let prot = a.vm_get_page_prot(idx);
-        for pfn in pfns(a, &mut rng, p.pfns_per_prot, true) {
+        for pfn in pfns(a, &mut rng, p.pfns_per_prot * 16, true) {
             let pmd = a.pfn_pmd(pfn, prot);
             let huge = a.pmd_mkhuge(pmd);
             c.check(a.pmd_trans_huge(huge), || {
@@ -860,13 +1002,17 @@ pub fn table_families<A: Arch + Clone>(a: &A, p: Params) -> Result<Vec<FamilyRes
         (Level::P4d, "p4d_populate_tests"),
         (Level::Pgd, "pgd_populate_tests"),
     ] {
-        if mm.interp_level(level) != level || level == Level::Pmd {
+        if mm.interp_level(level) != level {
+            // Linux: `if (mm_pXd_folded(mm)) return;` for the level below.
+            let below = Level::ALL[level.index() + 1];
             out.push(skip(
                 name,
                 &format!(
-                    "the {} level is folded in this configuration (__PAGETABLE_{}_FOLDED)",
+                    "the {} level is folded, so {} entries are {} entries here (__PAGETABLE_{}_FOLDED)",
+                    below.name(),
                     level.name(),
-                    level.name().to_uppercase()
+                    mm.interp_level(level).name(),
+                    below.name().to_uppercase()
                 ),
             ));
             continue;

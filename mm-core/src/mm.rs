@@ -97,6 +97,7 @@ impl<A: Arch> Mm<A> {
     }
 
     /// The architecture configuration.
+    #[inline]
     pub fn arch(&self) -> &A {
         &self.arch
     }
@@ -112,6 +113,7 @@ impl<A: Arch> Mm<A> {
     }
 
     /// Physical memory.
+    #[inline]
     pub fn phys(&self) -> &PhysMem {
         &self.machine.phys
     }
@@ -122,6 +124,7 @@ impl<A: Arch> Mm<A> {
     }
 
     /// Physical address of the pgd (what CR3, TTBR0 or the ASCE points at).
+    #[inline]
     pub fn pgd_pa(&self) -> u64 {
         self.pgd.load(Ordering::Acquire)
     }

@@ -230,6 +230,7 @@ impl PhysMem {
             .unwrap_or(false)
     }
 
+    #[inline]
     fn word(&self, pa: u64, width: u32) -> Result<(&AtomicU64, usize), MmError> {
         if !pa.is_multiple_of(width as u64) {
             return Err(MmError::Misaligned { pa, width });
@@ -241,6 +242,7 @@ impl PhysMem {
         Ok((w, (pa % 8) as usize))
     }
 
+    #[inline]
     fn decode(&self, bytes: &[u8]) -> u64 {
         let mut b = [0u8; 8];
         match self.byte_order {
@@ -264,13 +266,52 @@ impl PhysMem {
         out
     }
 
+    /// `READ_ONCE()` of an entry: a relaxed atomic load, ordered only by
+    /// the address dependency on the entry that pointed here — what a
+    /// hardware walker or a `READ_ONCE()`-based lockless walk relies on.
+    /// Being relaxed, it lets the compiler keep everything else in
+    /// registers, which an acquire load would not.
+    ///
+    /// # Errors
+    /// As [`PhysMem::load`].
+    #[inline]
+    pub fn load_once(&self, pa: u64, width: u32) -> Result<u64, MmError> {
+        if width == 8 && pa & 7 == 0 {
+            if let Some(w) = self.words.get((pa >> 3) as usize) {
+                let raw = w.load(Ordering::Relaxed);
+                return Ok(match self.byte_order {
+                    ByteOrder::Little => u64::from_le(raw),
+                    ByteOrder::Big => u64::from_be(raw),
+                });
+            }
+        }
+        self.load(pa, width)
+    }
+
     /// Atomically load the `width`-byte (4 or 8) value at `pa`, in the
     /// configuration's byte order.
     ///
     /// # Errors
     /// [`MmError::BadAddress`] outside memory, [`MmError::Misaligned`] when
     /// `pa` is not a multiple of `width`.
+    #[inline]
     pub fn load(&self, pa: u64, width: u32) -> Result<u64, MmError> {
+        if width == 8 {
+            // The common case, kept short for the walk's hot path: one
+            // aligned atomic word, byte-swapped if the arch is big-endian.
+            if pa & 7 != 0 {
+                return Err(MmError::Misaligned { pa, width });
+            }
+            let w = self
+                .words
+                .get((pa >> 3) as usize)
+                .ok_or(MmError::BadAddress { pa })?;
+            let raw = w.load(Ordering::Acquire);
+            return Ok(match self.byte_order {
+                ByteOrder::Little => u64::from_le(raw),
+                ByteOrder::Big => u64::from_be(raw),
+            });
+        }
         let (w, off) = self.word(pa, width)?;
         let raw = w.load(Ordering::Acquire).to_ne_bytes();
         Ok(self.decode(&raw[off..off + width as usize]))

@@ -61,6 +61,10 @@ pub struct WalkPlan {
     pub width: u32,
     /// x86 PAE style split halves.
     pub split: bool,
+    /// Per level, the shift and mask that select an entry of the physical
+    /// table this level's entries live in (the table of the highest level
+    /// sharing it), so a walk needs no folding logic in its loop.
+    pub index: [(u32, u64); 5],
 }
 
 impl WalkPlan {
@@ -84,12 +88,21 @@ impl WalkPlan {
             }
             *slot = Level::ALL[j];
         }
+        let index = std::array::from_fn(|i| {
+            let mut top = i;
+            while !real[top] {
+                top -= 1;
+            }
+            let lg = g.level(Level::ALL[top]);
+            (lg.shift, (lg.ptrs.max(1) as u64) - 1)
+        });
         WalkPlan {
             real,
             interp,
             interp_of,
             width: g.entry_bytes,
             split: g.split_halves,
+            index,
         }
     }
 }
@@ -251,6 +264,7 @@ impl<A: Arch> Mm<A> {
     ///
     /// # Errors
     /// [`MmError::BadAddress`] / [`MmError::Misaligned`].
+    #[inline]
     pub fn load_entry(&self, pa: u64) -> Result<u64, MmError> {
         self.phys().load(pa, self.plan.width)
     }
@@ -781,85 +795,78 @@ impl<A: Arch> Mm<A> {
     pub fn translate(&self, va: u64) -> Result<Option<(u64, bool)>, MmError> {
         let a = self.arch();
         let g = a.geometry();
-        let w = self.plan.width as u64;
-        let mut table = self.pgd_pa();
-        for level in [Level::Pgd, Level::P4d, Level::Pud, Level::Pmd] {
-            if !self.plan.interp[level.index()] {
-                continue;
-            }
-            let v = self.load_entry(table + g.level(self.top_real(level)).index(va) * w)?;
-            let next = match level {
-                Level::Pgd => {
-                    let e = Pgd(v);
-                    if a.pgd_none(e) || a.pgd_bad(e) {
-                        return Ok(None);
-                    }
-                    a.pgd_table_pa(e)
-                }
-                Level::P4d => {
-                    let e = P4d(v);
-                    if a.p4d_none(e) || a.p4d_bad(e) {
-                        return Ok(None);
-                    }
-                    a.p4d_table_pa(e)
-                }
-                Level::Pud => {
-                    let e = Pud(v);
-                    if a.pud_none(e) {
-                        return Ok(None);
-                    }
-                    if a.pud_leaf(e) {
-                        let size = 1u64 << g.level(Level::Pud).shift;
-                        return Ok(a.pud_present(e).then(|| {
-                            (
-                                (a.pud_pfn(e) << g.page_shift) + (va & (size - 1)),
-                                a.pud_write(e),
-                            )
-                        }));
-                    }
-                    if a.pud_bad(e) {
-                        return Ok(None);
-                    }
-                    a.pud_table_pa(e)
-                }
-                _ => {
-                    let e = Pmd(v);
-                    if a.pmd_none(e) {
-                        return Ok(None);
-                    }
-                    if a.pmd_leaf(e) || !a.pmd_present(e) {
-                        let size = g.pmd_size();
-                        return Ok((a.pmd_leaf(e) && a.pmd_hw_valid(e)).then(|| {
-                            (
-                                (a.pmd_pfn(e) << g.page_shift) + (va & (size - 1)),
-                                a.pmd_write(e),
-                            )
-                        }));
-                    }
-                    if a.pmd_bad(e) {
-                        return Ok(None);
-                    }
-                    a.pmd_table_pa(e)
-                }
-            };
-            table = next;
+        let phys = self.phys();
+        let plan = &self.plan;
+        #[inline(always)]
+        fn entry(
+            phys: &crate::phys::PhysMem,
+            plan: &WalkPlan,
+            table: u64,
+            level: Level,
+            va: u64,
+        ) -> Result<u64, MmError> {
+            let (shift, mask) = plan.index[level.index()];
+            phys.load_once(
+                table + ((va >> shift) & mask) * plan.width as u64,
+                plan.width,
+            )
         }
-        let pte = Pte(self.load_entry(table + g.level(Level::Pte).index(va) * w)?);
+        let mut table = self.pgd_pa();
+        if plan.interp[Level::Pgd.index()] {
+            let e = Pgd(entry(phys, plan, table, Level::Pgd, va)?);
+            if a.pgd_none(e) || a.pgd_bad(e) {
+                return Ok(None);
+            }
+            table = a.pgd_table_pa(e);
+        }
+        if plan.interp[Level::P4d.index()] {
+            let e = P4d(entry(phys, plan, table, Level::P4d, va)?);
+            if a.p4d_none(e) || a.p4d_bad(e) {
+                return Ok(None);
+            }
+            table = a.p4d_table_pa(e);
+        }
+        if plan.interp[Level::Pud.index()] {
+            let e = Pud(entry(phys, plan, table, Level::Pud, va)?);
+            if a.pud_none(e) {
+                return Ok(None);
+            }
+            if a.pud_leaf(e) {
+                let size = 1u64 << g.level(Level::Pud).shift;
+                return Ok(a.pud_present(e).then(|| {
+                    (
+                        (a.pud_pfn(e) << g.page_shift) + (va & (size - 1)),
+                        a.pud_write(e),
+                    )
+                }));
+            }
+            if a.pud_bad(e) {
+                return Ok(None);
+            }
+            table = a.pud_table_pa(e);
+        }
+        let e = Pmd(entry(phys, plan, table, Level::Pmd, va)?);
+        if a.pmd_none(e) {
+            return Ok(None);
+        }
+        if a.pmd_leaf(e) || !a.pmd_present(e) {
+            let size = g.pmd_size();
+            return Ok((a.pmd_leaf(e) && a.pmd_hw_valid(e)).then(|| {
+                (
+                    (a.pmd_pfn(e) << g.page_shift) + (va & (size - 1)),
+                    a.pmd_write(e),
+                )
+            }));
+        }
+        if a.pmd_bad(e) {
+            return Ok(None);
+        }
+        let pte = Pte(entry(phys, plan, a.pmd_table_pa(e), Level::Pte, va)?);
         Ok(a.pte_hw_valid(pte).then(|| {
             (
                 (a.pte_pfn(pte) << g.page_shift) + (va & (g.page_size() - 1)),
                 a.pte_write(pte),
             )
         }))
-    }
-
-    /// The highest level sharing the physical table that `level` interprets
-    /// (the level whose index bits select the entry).
-    fn top_real(&self, level: Level) -> Level {
-        let mut i = level.index();
-        while !self.plan.real[i] {
-            i -= 1;
-        }
-        Level::ALL[i]
     }
 }
