@@ -279,6 +279,69 @@ pub struct FlagBit {
     pub mask: u64,
     /// One line on what it means, with the header it comes from.
     pub doc: &'static str,
+    /// Which entries the bit has this meaning in (several names share a
+    /// bit: x86's bit 7 is PSE in a pmd, PAT in a pte; bit 1 is RW in a
+    /// present entry and soft-dirty in a swap entry).
+    pub kind: FlagKind,
+}
+
+/// Which entries a [`FlagBit`] applies to when decoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlagKind {
+    /// Any entry that is not a swap entry (present, protnone, table).
+    Entry,
+    /// Only entries the MMU accepts (x86's GLOBAL, whose bit means
+    /// PROTNONE otherwise).
+    Valid,
+    /// Only non-swap entries the MMU does not accept (x86's PROTNONE).
+    Invalid,
+    /// Only base-page ptes (x86's PAT in bit 7).
+    Pte,
+    /// Only pmd/pud leaves (x86's PSE and PAT_LARGE).
+    Leaf,
+    /// Only swap and migration entries (`_PAGE_SWP_*`).
+    Swap,
+}
+
+/// The names of the bits set in `raw`, an entry at `level` (the
+/// interpreting level), keeping only the names that apply to that kind of
+/// entry (see [`FlagKind`]).
+pub fn decode_flags<A: Arch>(a: &A, level: Level, raw: u64) -> Vec<&'static str> {
+    let (swap, valid, leaf) = match level {
+        Level::Pte => {
+            let p = Pte(raw);
+            (!a.pte_none(p) && !a.pte_present(p), a.pte_hw_valid(p), true)
+        }
+        Level::Pmd => {
+            let p = Pmd(raw);
+            let leaf = a.pmd_leaf(p);
+            (
+                !a.pmd_none(p) && !a.pmd_present(p),
+                if leaf {
+                    a.pmd_hw_valid(p)
+                } else {
+                    a.pmd_present(p)
+                },
+                leaf,
+            )
+        }
+        Level::Pud => (false, a.pud_present(Pud(raw)), a.pud_leaf(Pud(raw))),
+        Level::P4d => (false, a.p4d_present(P4d(raw)), false),
+        Level::Pgd => (false, a.pgd_present(Pgd(raw)), false),
+    };
+    a.flag_bits()
+        .iter()
+        .filter(|f| f.mask != 0 && raw & f.mask == f.mask)
+        .filter(|f| match f.kind {
+            FlagKind::Entry => !swap,
+            FlagKind::Valid => !swap && valid,
+            FlagKind::Invalid => !swap && !valid,
+            FlagKind::Pte => !swap && level == Level::Pte,
+            FlagKind::Leaf => !swap && leaf && level != Level::Pte,
+            FlagKind::Swap => swap,
+        })
+        .map(|f| f.name)
+        .collect()
 }
 
 /// Kconfig-level facts that decide which helper families apply, named after

@@ -84,16 +84,6 @@ impl Vtop {
     }
 }
 
-fn flags_meaning<A: Arch>(a: &A, raw: u64) -> String {
-    let names: Vec<&str> = a
-        .flag_bits()
-        .iter()
-        .filter(|f| f.mask != 0 && raw & f.mask == f.mask)
-        .map(|f| f.name)
-        .collect();
-    names.join("|")
-}
-
 /// Walk `va` in `mm` with the model.  Reads with plain loads: call it with
 /// the tables quiescent (or under `mmap_lock`), as crash does on a dump.
 ///
@@ -134,7 +124,7 @@ pub fn vtop<A: Arch>(mm: &Mm<A>, va: u64) -> Result<Vtop, MmError> {
             raw,
             meaning: String::new(),
         };
-        let flags = flags_meaning(a, raw);
+        let flags = crate::arch::decode_flags(a, level, raw).join("|");
         if mm.level_none(level, raw) {
             step.meaning = "none".into();
             steps.push(step);

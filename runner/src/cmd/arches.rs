@@ -54,9 +54,14 @@ pub fn run(json: bool) -> Result<bool, CliError> {
         super::print_json(&serde_json::Value::Array(all));
         return Ok(true);
     }
-    println!(
+    outln!(
         "{:<16} {:>6} {:>9} {:>6} {:>7} {:>10}  per level (pgd p4d pud pmd pte: entries)",
-        "configuration", "levels", "page", "entry", "order", "pmd leaf"
+        "configuration",
+        "levels",
+        "page",
+        "entry",
+        "order",
+        "pmd leaf"
     );
     for d in &all {
         let per: Vec<String> = d["per_level"]
@@ -71,7 +76,7 @@ pub fn run(json: bool) -> Result<bool, CliError> {
                 }
             })
             .collect();
-        println!(
+        outln!(
             "{:<16} {:>6} {:>9} {:>6} {:>7} {:>10}  {}{}",
             d["name"].as_str().unwrap_or("?"),
             d["levels"],

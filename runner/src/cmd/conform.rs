@@ -172,9 +172,9 @@ pub fn run(opts: Options) -> Result<bool, CliError> {
             })).collect::<Vec<_>>(),
         }));
     } else {
-        print!("{}", matrix(&cfgs, &rows));
+        out!("{}", matrix(&cfgs, &rows));
         for e in &errors {
-            println!("ERROR {e}");
+            outln!("ERROR {e}");
         }
         let pass = rows
             .iter()
@@ -186,7 +186,7 @@ pub fn run(opts: Options) -> Result<bool, CliError> {
             .count();
         let skip = rows.len() - pass - failed - xfail;
         let checks: u64 = rows.iter().map(|r| r.result.checks).sum();
-        println!(
+        outln!(
             "\n{} configuration(s), {} families: {pass} passed, {failed} failed, {xfail} failed as expected, {skip} skipped; {checks} checks in {secs:.1}s (seed {:#x})",
             cfgs.len(),
             rows.len(),

@@ -46,7 +46,7 @@ pub fn run(cmd: Cmd) -> Result<bool, CliError> {
 
 /// Print a JSON value (pretty) to stdout.
 pub(crate) fn print_json(v: &serde_json::Value) {
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     );

@@ -1,6 +1,7 @@
 //! `ptlab pte encode|decode`.
 
-use mm_core::{swapops, Arch, Pmd, Pte};
+use mm_core::arch::decode_flags;
+use mm_core::{swapops, Arch, Level, Pmd, Pte};
 use serde_json::json;
 
 use crate::cli::{EntryLevel, PteOp};
@@ -10,14 +11,6 @@ use crate::parse;
 
 struct PteCmd {
     op: PteOp,
-}
-
-fn flag_names<A: Arch>(a: &A, v: u64) -> Vec<&'static str> {
-    a.flag_bits()
-        .iter()
-        .filter(|f| f.mask != 0 && v & f.mask == f.mask)
-        .map(|f| f.name)
-        .collect()
 }
 
 fn check_width<A: Arch>(a: &A, v: u64) -> Result<(), CliError> {
@@ -49,7 +42,7 @@ fn decode<A: Arch>(a: &A, v: u64, level: EntryLevel) -> serde_json::Value {
             });
             json!({
                 "raw": format!("{v:#x}"),
-                "flags": flag_names(a, v),
+                "flags": decode_flags(a, Level::Pte, v),
                 "pte_none": a.pte_none(p),
                 "pte_present": a.pte_present(p),
                 "pte_protnone": a.pte_protnone(p),
@@ -71,7 +64,7 @@ fn decode<A: Arch>(a: &A, v: u64, level: EntryLevel) -> serde_json::Value {
             let table = !a.pmd_none(p) && a.pmd_present(p) && !a.pmd_leaf(p) && !a.pmd_bad(p);
             json!({
                 "raw": format!("{v:#x}"),
-                "flags": flag_names(a, v),
+                "flags": decode_flags(a, Level::Pmd, v),
                 "pmd_none": a.pmd_none(p),
                 "pmd_present": a.pmd_present(p),
                 "pmd_bad": a.pmd_bad(p),
@@ -153,13 +146,13 @@ pub fn run(arch: &str, op: PteOp, json: bool) -> Result<bool, CliError> {
         return Ok(true);
     }
     let e = &out["entry"];
-    println!(
+    outln!(
         "{}: {}",
         out["config"].as_str().unwrap_or("?"),
         e["raw"].as_str().unwrap_or("?")
     );
     if let Some(p) = out.get("pfn") {
-        println!(
+        outln!(
             "  from pfn {} prot {}",
             p.as_str().unwrap_or("?"),
             out["prot"].as_str().unwrap_or("?")
@@ -171,7 +164,7 @@ pub fn run(arch: &str, op: PteOp, json: bool) -> Result<bool, CliError> {
         .flatten()
         .filter_map(|f| f.as_str())
         .collect();
-    println!(
+    outln!(
         "  flags: {}",
         if flags.is_empty() {
             "(none)".to_string()
@@ -185,14 +178,14 @@ pub fn run(arch: &str, op: PteOp, json: bool) -> Result<bool, CliError> {
             .filter(|(k, v)| v.as_bool().is_some() && k.as_str() != "flags")
             .map(|(k, v)| format!("{k}={}", if v.as_bool() == Some(true) { 1 } else { 0 }))
             .collect();
-        println!("  {}", preds.join(" "));
+        outln!("  {}", preds.join(" "));
         for k in ["pte_pfn", "pmd_pfn", "table_pa"] {
             if let Some(v) = obj.get(k).and_then(|v| v.as_str()) {
-                println!("  {k}: {v}");
+                outln!("  {k}: {v}");
             }
         }
         if let Some(s) = obj.get("swap").filter(|s| !s.is_null()) {
-            println!(
+            outln!(
                 "  swap entry: type {} offset {:#x} migration={} soft_dirty={} exclusive={}",
                 s["type"],
                 s["offset"].as_u64().unwrap_or(0),

@@ -138,22 +138,26 @@ pub fn run(
         return Ok(ok);
     }
     let s = |v: &serde_json::Value| v.as_str().unwrap_or("?").to_string();
-    println!(
+    outln!(
         "{} VA {}  (pgd at {})",
         s(&out["config"]),
         s(&out["va"]),
         s(&out["pgd_pa"])
     );
-    println!(
+    outln!(
         "  {:<4} {:>14} {:>5} {:>14}  {:<20} meaning",
-        "lvl", "table", "index", "entry at", "raw"
+        "lvl",
+        "table",
+        "index",
+        "entry at",
+        "raw"
     );
     for st in out["steps"].as_array().into_iter().flatten() {
-        println!(
+        outln!(
             "  {:<4} {:>14} {:>5} {:>14}  {:<20} {}",
             s(&st["level"]),
             s(&st["table_pa"]),
-            st["index"],
+            st["index"].as_u64().unwrap_or(0),
             s(&st["entry_pa"]),
             s(&st["raw"]),
             s(&st["meaning"])
@@ -161,7 +165,7 @@ pub fn run(
     }
     let m = &out["model"];
     if m["mapped"].as_bool() == Some(true) {
-        println!(
+        outln!(
             "  model:    pa {} ({} leaf, {} KiB, {})",
             s(&m["pa"]),
             s(&m["level"]),
@@ -173,7 +177,7 @@ pub fn run(
             }
         );
     } else {
-        println!(
+        outln!(
             "  model:    no translation ({} at the {} level)",
             s(&m["why"]),
             s(&m["level"])
@@ -181,7 +185,7 @@ pub fn run(
     }
     if let Some(e) = out.get("emulator") {
         if let Some(why) = e.get("unsupported") {
-            println!(
+            outln!(
                 "  emulator: none for this configuration ({})",
                 why.as_str().unwrap_or("?")
             );
@@ -191,13 +195,13 @@ pub fn run(
                     .map(|p| format!("pa {}", p.as_str().unwrap_or("?")))
                     .unwrap_or_else(|| format!("fault ({})", o["fault"].as_str().unwrap_or("?")))
             };
-            println!(
+            outln!(
                 "  emulator: read -> {}; write -> {}",
                 show(&e["read"]),
                 show(&e["write"])
             );
-            println!("            [{}]", s(&e["walker"]));
-            println!("  agree:    {}", if ok { "yes" } else { "NO" });
+            outln!("            [{}]", s(&e["walker"]));
+            outln!("  agree:    {}", if ok { "yes" } else { "NO" });
         }
     }
     Ok(ok)
