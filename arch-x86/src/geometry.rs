@@ -22,6 +22,7 @@ const fn level(shift: u32, ptrs: u32, entry_bytes: u64) -> LevelGeometry {
         shift,
         ptrs,
         table_bytes: ptrs as u64 * entry_bytes,
+        entry_bytes: entry_bytes as u32,
     }
 }
 

@@ -28,6 +28,7 @@ fn lvl(shift: u32, ptrs: u32, table_bytes: u64) -> LevelGeometry {
         shift,
         ptrs,
         table_bytes,
+        entry_bytes: (table_bytes / ptrs as u64) as u32,
     }
 }
 

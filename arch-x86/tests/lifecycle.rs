@@ -90,8 +90,7 @@ fn threaded_readers_never_see_a_deferred_free() {
                 let ptl = mm.pte_lockptr(pmd).expect("ptl");
                 let _ptl =
                     (!std::ptr::eq(ptl, pml.lock())).then(|| ptl.lock_nested().expect("ptl"));
-                mm.set_entry_raw(pmdp.pa, a.pmd_clear_val().0)
-                    .expect("clear");
+                mm.set_entry(pmdp, a.pmd_clear_val().0).expect("clear");
                 mm.dec_nr_tables(mm_core::Level::Pte);
                 a.pmd_table_pa(pmd)
             };
@@ -160,7 +159,7 @@ fn pae_lockless_pmd_reads_never_tear_under_a_concurrent_writer() {
     let until = Instant::now() + Duration::from_millis(200);
     while Instant::now() < until {
         for v in [x, Pmd(0), y, Pmd(0)] {
-            mm.set_entry_raw(pmdp.pa, v.0).expect("write");
+            mm.set_entry(pmdp, v.0).expect("write");
             mm.pmdp_get_lockless_sync().expect("sync");
         }
     }

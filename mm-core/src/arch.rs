@@ -95,6 +95,11 @@ pub struct LevelGeometry {
     /// arch pads or shares pages; s390 region tables are 16K, its pte tables
     /// 2K).
     pub table_bytes: u64,
+    /// Bytes of one entry of this level's table in memory (0 when folded:
+    /// the entry is the word of the table it is folded into).  Levels may
+    /// differ: arm's classic pgd entries are pairs of 32-bit words, its ptes
+    /// single words.
+    pub entry_bytes: u32,
 }
 
 impl LevelGeometry {
@@ -104,6 +109,7 @@ impl LevelGeometry {
             shift,
             ptrs: 1,
             table_bytes: 0,
+            entry_bytes: 0,
         }
     }
 
@@ -132,7 +138,8 @@ pub struct Geometry {
     pub name: &'static str,
     /// `PAGE_SHIFT`.
     pub page_shift: u32,
-    /// Size of one entry in memory: 4 or 8 bytes.
+    /// Size of one pte in memory: 4 or 8 bytes (other levels may differ:
+    /// see [`LevelGeometry::entry_bytes`]).
     pub entry_bytes: u32,
     /// Byte order of entries in memory.
     pub byte_order: ByteOrder,
@@ -481,6 +488,14 @@ pub trait Arch: Send + Sync + Sized + 'static {
     fn pte_mkuffd_wp(&self, pte: Pte) -> Pte;
     /// `pte_clear_uffd_wp(pte)`.
     fn pte_clear_uffd_wp(&self, pte: Pte) -> Pte;
+
+    /// Where a hardware twin of the pte at `ptep_pa` lives and what it holds,
+    /// when the architecture keeps one beside the Linux pte (arm's classic
+    /// 2-level tables: `set_pte_ext()` writes the hardware pte 2K further
+    /// on).  mm-core stores it right after the Linux pte.  Default: none.
+    fn pte_hw_twin(&self, _ptep_pa: u64, _pte: Pte) -> Option<(u64, u64)> {
+        None
+    }
 
     /// Whether the MMU accepts `pte` as a valid translation (Linux's view:
     /// present and not a NUMA-hinting protnone entry).  Used to compare the

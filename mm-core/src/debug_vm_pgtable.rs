@@ -942,12 +942,12 @@ pub fn table_families<A: Arch + Clone>(a: &A, p: Params) -> Result<Vec<FamilyRes
         let _g = mm.pmd_lock(pmdp)?;
         for _ in 0..p.pfns_per_prot {
             let garbage = Pmd(table.0 | (rng.next_u64() & entry_mask(a)));
-            mm.set_entry_raw(pmdp.pa, garbage.0)?;
-            mm.set_entry_raw(pmdp.pa, a.pmd_clear_val().0)?;
+            mm.set_entry(pmdp, garbage.0)?;
+            mm.set_entry(pmdp, a.pmd_clear_val().0)?;
             clr.check(a.pmd_none(mm.pmdp_get(pmdp)?), || {
                 format!("!pmd_none after pmd_clear of {:#x}", garbage.0)
             });
-            mm.set_entry_raw(pmdp.pa, a.pmd_populate(table_pa).0)?;
+            mm.set_entry(pmdp, a.pmd_populate(table_pa).0)?;
             let got = mm.pmdp_get(pmdp)?;
             pop.check(!a.pmd_bad(got), || {
                 format!("pmd_bad(pmd_populate({table_pa:#x})) = {:#x}", got.0)
@@ -966,24 +966,24 @@ pub fn table_families<A: Arch + Clone>(a: &A, p: Params) -> Result<Vec<FamilyRes
             for idx in 0..16u8 {
                 for pfn in pfns(a, &mut rng, p.pfns_per_prot / 4 + 1, true) {
                     let pmd = a.pmd_mkhuge(a.pfn_pmd(pfn, a.vm_get_page_prot(idx)));
-                    mm.set_entry_raw(pmdp.pa, a.pmd_mkwrite_novma(pmd).0)?;
-                    mm.set_entry_raw(pmdp.pa, a.pmd_wrprotect(mm.pmdp_get(pmdp)?).0)?;
+                    mm.set_entry(pmdp, a.pmd_mkwrite_novma(pmd).0)?;
+                    mm.set_entry(pmdp, a.pmd_wrprotect(mm.pmdp_get(pmdp)?).0)?;
                     adv.check(!a.pmd_write(mm.pmdp_get(pmdp)?), || {
                         format!("pmd_write after pmdp_set_wrprotect ({:#x})", pmd.0)
                     });
-                    mm.set_entry_raw(pmdp.pa, a.pmd_mkyoung(pmd).0)?;
-                    mm.set_entry_raw(pmdp.pa, a.pmd_mkold(mm.pmdp_get(pmdp)?).0)?;
+                    mm.set_entry(pmdp, a.pmd_mkyoung(pmd).0)?;
+                    mm.set_entry(pmdp, a.pmd_mkold(mm.pmdp_get(pmdp)?).0)?;
                     adv.check(!a.pmd_young(mm.pmdp_get(pmdp)?), || {
                         format!("pmd_young after pmdp_test_and_clear_young ({:#x})", pmd.0)
                     });
-                    mm.set_entry_raw(pmdp.pa, a.pmd_clear_val().0)?;
+                    mm.set_entry(pmdp, a.pmd_clear_val().0)?;
                     adv.check(a.pmd_none(mm.pmdp_get(pmdp)?), || {
                         format!("!pmd_none after pmdp_huge_get_and_clear ({:#x})", pmd.0)
                     });
                 }
             }
         }
-        mm.set_entry_raw(pmdp.pa, a.pmd_populate(table_pa).0)?;
+        mm.set_entry(pmdp, a.pmd_populate(table_pa).0)?;
         out.push(if g.has_thp {
             adv.finish("pmd_advanced_tests")
         } else {

@@ -14,6 +14,7 @@ pub mod arch;
 pub mod debug_vm_pgtable;
 pub mod emulate;
 pub mod family;
+pub mod helpers;
 pub mod lifecycle;
 pub mod lock;
 pub mod machine;

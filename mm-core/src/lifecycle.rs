@@ -70,7 +70,12 @@ pub fn run_all<A: Arch + Clone>(a: &A) -> Result<Vec<FamilyResult>, MmError> {
 /// `__pte_offset_map()` catches: a table pmd with one bit flipped.
 fn bad_pmd<A: Arch>(a: &A, table_pa: u64) -> Option<Pmd> {
     let good = a.pmd_populate(table_pa);
-    let bits = a.geometry().entry_bytes * 8;
+    let bits = a
+        .geometry()
+        .level(crate::arch::Level::Pmd)
+        .entry_bytes
+        .max(a.geometry().entry_bytes)
+        * 8;
     (0..bits).map(|b| Pmd(good.0 ^ (1u64 << b))).find(|&v| {
         a.pmd_bad(v)
             && !a.pmd_none(v)
@@ -144,7 +149,7 @@ pub fn pte_offset_map_failure<A: Arch + Clone>(a: &A) -> Result<FamilyResult, Mm
         });
     }
     for (name, val, report) in states {
-        mm.set_entry_raw(pmdp.pa, val.0)?;
+        mm.set_entry(pmdp, val.0)?;
         let before = m.reports().count("bad_pmd");
         let mut snap = Pmd(!0);
         let r = mm.__pte_offset_map(pmdp, va, Some(&mut snap))?;
@@ -178,7 +183,7 @@ pub fn pte_offset_map_failure<A: Arch + Clone>(a: &A) -> Result<FamilyResult, Mm
         });
     }
     // Put the table back so teardown frees it.
-    mm.set_entry_raw(pmdp.pa, table.0)?;
+    mm.set_entry(pmdp, table.0)?;
     mm.mmput()?;
     expect_no_reports_but(&m, &mut c, &["bad_pmd"]);
     Ok(c.finish("pte_offset_map_failure"))
@@ -203,12 +208,15 @@ fn replace_table<A: Arch>(mm: &Mm<A>, pmdp: EntryPtr) -> Result<(u64, u64), MmEr
     let old = a.pmd_table_pa(mm.pmdp_get(pmdp)?);
     let new = a.pte_alloc_one(mm)?;
     let ptrs = a.geometry().level(crate::arch::Level::Pte).ptrs as u64;
-    let w = a.geometry().entry_bytes as u64;
+    let w = mm.entry_width(crate::arch::Level::Pte) as u64;
     for i in 0..ptrs {
-        let v = mm.load_entry(old + i * w)?;
+        let v = mm.load_entry(EntryPtr {
+            pa: old + i * w,
+            level: crate::arch::Level::Pte,
+        })?;
         mm.set_pte_raw(new + i * w, Pte(v))?;
     }
-    mm.set_entry_raw(pmdp.pa, a.pmd_populate(new).0)?;
+    mm.set_entry(pmdp, a.pmd_populate(new).0)?;
     Ok((old, new))
 }
 
@@ -255,7 +263,7 @@ pub fn pte_offset_map_lock_retry<A: Arch + Clone>(a: &A) -> Result<FamilyResult,
         if attempt == 0 {
             if let Ok(p) = mm.pmdp_get(pmdp) {
                 cleared_table = Some(a.pmd_table_pa(p));
-                let _ = mm.set_entry_raw(pmdp.pa, a.pmd_clear_val().0);
+                let _ = mm.set_entry(pmdp, a.pmd_clear_val().0);
             }
         }
     })?;
@@ -308,7 +316,7 @@ fn detach_table<A: Arch>(mm: &Mm<A>, pmdp: EntryPtr) -> Result<u64, MmError> {
     } else {
         Some(ptl.lock_nested()?)
     };
-    mm.set_entry_raw(pmdp.pa, a.pmd_clear_val().0)?;
+    mm.set_entry(pmdp, a.pmd_clear_val().0)?;
     mm.dec_nr_tables(crate::arch::Level::Pte);
     Ok(a.pmd_table_pa(pmd))
 }
@@ -499,28 +507,28 @@ pub fn pmdp_get_lockless_halves<A: Arch + Clone>(a: &A) -> Result<FamilyResult, 
         x.0 as u32 != y.0 as u32 && (x.0 >> 32) != (y.0 >> 32),
         || format!("{x:?} and {y:?} share a half"),
     );
-    mm.set_entry_raw(pmdp.pa, x.0)?;
+    mm.set_entry(pmdp, x.0)?;
     // Naive: low of x, then the writer, then high of y.
     let lo = m.phys.load_half(pmdp.pa, false)? as u64;
-    mm.set_entry_raw(pmdp.pa, y.0)?;
+    mm.set_entry(pmdp, y.0)?;
     let hi = m.phys.load_half(pmdp.pa, true)? as u64;
     let torn = lo | hi << 32;
     c.check(torn != x.0 && torn != y.0, || {
         "the naive interleaving did not tear".into()
     });
     // pmdp_get_lockless under the same interleaving retries and returns y.
-    mm.set_entry_raw(pmdp.pa, x.0)?;
+    mm.set_entry(pmdp, x.0)?;
     let mut writes = 0;
     let (v, retries) = mm.pmdp_get_lockless_counted(pmdp, |_| {
         if writes == 0 {
             writes += 1;
-            let _ = mm.set_entry_raw(pmdp.pa, y.0);
+            let _ = mm.set_entry(pmdp, y.0);
         }
     })?;
     c.check(retries == 1 && v == y, || {
         format!("pmdp_get_lockless returned {v:?} after {retries} retries")
     });
-    mm.set_entry_raw(pmdp.pa, a.pmd_clear_val().0)?;
+    mm.set_entry(pmdp, a.pmd_clear_val().0)?;
     mm.mmput()?;
     expect_no_reports_but(&m, &mut c, &[]);
     Ok(c.finish("pmdp_get_lockless_halves"))

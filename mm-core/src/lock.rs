@@ -275,9 +275,12 @@ model_thread_local! {
 /// writers exclude each other through that single CAS target), the writer's
 /// thread token in a second word, and a count of waiting writers.  As in
 /// Linux, a waiting writer holds off *new* readers so that writers are not
-/// starved by a stream of overlapping readers; a thread that already holds
-/// the semaphore for read may take it for read again regardless (the brief
-/// allows recursive read; Linux would risk deadlock there).
+/// starved by a stream of overlapping readers.  A thread that already holds
+/// the semaphore for read may take it for read again regardless: in Linux
+/// such a recursive read can deadlock behind a queued writer, but the model
+/// lets it through so that a scenario is not hung by the timing of an
+/// unrelated writer; code that must not nest can check
+/// [`RwSem::held_for_read_by_current`] first.
 ///
 /// Each thread's read holds are counted in a thread-local table, which makes
 /// the read-to-write upgrade detectable and lets code assert "retract runs

@@ -56,7 +56,7 @@ fn populate_value<A: Arch>(a: &A, level: Level, table_pa: u64) -> u64 {
 /// at a table, allocating one for the next level if it is none.
 fn ensure_table<A: Arch>(mm: &Mm<A>, p: EntryPtr, va: u64) -> Result<(), MmError> {
     let level = mm.interp_level(p.level);
-    let v = mm.load_entry(p.pa)?;
+    let v = mm.load_entry(p)?;
     if !mm.level_none(level, v) {
         if mm.level_leaf(level, v) {
             return Err(MmError::AlreadyMapped {
@@ -80,9 +80,9 @@ fn ensure_table<A: Arch>(mm: &Mm<A>, p: EntryPtr, va: u64) -> Result<(), MmError
         } else {
             mm.page_table_lock.lock()?
         };
-        if mm.level_none(level, mm.load_entry(p.pa)?) {
+        if mm.level_none(level, mm.load_entry(p)?) {
             mm.inc_nr_tables(child);
-            mm.set_entry_raw(p.pa, populate_value(mm.arch(), level, new))?;
+            mm.set_entry(p, populate_value(mm.arch(), level, new))?;
             true
         } else {
             false
@@ -228,7 +228,7 @@ pub fn set_pmd<A: Arch>(mm: &Mm<A>, va: u64, pmd: Pmd, replace: bool) -> Result<
             what: format!("pmd {:#x}", old.0),
         });
     }
-    mm.set_entry_raw(pmdp.pa, pmd.0)
+    mm.set_entry(pmdp, pmd.0)
 }
 
 /// Clear the pte mapping `va` (`ptep_get_and_clear()` under the pte lock);
@@ -269,10 +269,11 @@ fn free_level<A: Arch>(mm: &Mm<A>, table_pa: u64, level: Level, first: &mut Resu
         return;
     }
     let g = mm.arch().geometry();
-    let width = g.entry_bytes as u64;
+    let width = mm.entry_width(level) as u64;
     for i in 0..g.level(level).ptrs.max(1) as u64 {
         let pa = table_pa + i * width;
-        let v = match mm.load_entry(pa) {
+        let p = EntryPtr { pa, level };
+        let v = match mm.load_entry(p) {
             Ok(v) => v,
             Err(e) => {
                 keep_first(first, Err(e));
@@ -294,7 +295,7 @@ fn free_level<A: Arch>(mm: &Mm<A>, table_pa: u64, level: Level, first: &mut Resu
             mm.dec_nr_tables(child);
             keep_first(first, free_table(mm, child, child_pa));
         }
-        keep_first(first, mm.set_entry_raw(pa, clear_val(mm, interp)));
+        keep_first(first, mm.set_entry(p, clear_val(mm, interp)));
     }
 }
 

@@ -171,7 +171,7 @@ impl<A: Arch> Mm<A> {
         let g = self.arch.geometry();
         match level {
             Level::Pte | Level::Pmd | Level::Pud => {
-                g.level(level).ptrs as i64 * g.entry_bytes as i64
+                g.level(level).ptrs as i64 * g.level(level).entry_bytes as i64
             }
             Level::P4d | Level::Pgd => 0,
         }

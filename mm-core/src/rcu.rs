@@ -41,6 +41,13 @@
 //! happens-before (via the domain mutex), so again the reader sees the new
 //! state.  Slots registered after the scan took its snapshot are covered the
 //! same way (registration takes the domain mutex after the `gp_seq` bump).
+//! A slot is forgotten only after its thread dropped its cache entry while
+//! quiescent, which stores `DEAD` with Release; the grace period that reads
+//! `DEAD` (Acquire) is thereby ordered after all of that thread's sections.
+//!
+//! `tests/loom_rcu.rs` checks this under loom; weakening any one of the
+//! orderings above (either fence, any of the Release stores, the scan's
+//! Acquire), or not waiting for readers, makes it fail.
 //!
 //! Callbacks carry the number of the grace period they need (`gp_seq + 1`
 //! when queued) and run, in queue order and one at a time per domain, once
@@ -211,6 +218,7 @@ struct GpState {
     readers: Vec<Arc<ReaderSlot>>,
     /// Threaded: the last handle is gone; the `rcu_gp` thread should flush
     /// and exit.
+    #[cfg(not(loom))]
     stop: bool,
     /// Threaded: callback panics not yet reported.
     panics: usize,
@@ -298,9 +306,9 @@ impl Backoff {
                     let exp = (self.0 - SPINS).min(10);
                     std::thread::sleep(std::time::Duration::from_micros(1u64 << exp));
                 }
-                self.0 = self.0.saturating_add(1);
             }
         }
+        self.0 = self.0.saturating_add(1);
     }
 }
 
@@ -328,6 +336,7 @@ impl Inner {
                 invoked: 0,
                 invoking: false,
                 readers: Vec::new(),
+                #[cfg(not(loom))]
                 stop: false,
                 panics: 0,
                 first_panic: None,

@@ -114,8 +114,8 @@ pub fn vtop<A: Arch>(mm: &Mm<A>, va: u64) -> Result<Vtop, MmError> {
             };
             continue;
         }
-        let raw = mm.load_entry(p.pa)?;
-        let index = (p.pa - table_pa) / g.entry_bytes as u64;
+        let raw = mm.load_entry(p)?;
+        let index = (p.pa - table_pa) / mm.entry_width(level) as u64;
         let mut step = VtopStep {
             level,
             table_pa,
@@ -213,12 +213,12 @@ pub fn vtop<A: Arch>(mm: &Mm<A>, va: u64) -> Result<Vtop, MmError> {
             _ => {
                 let t = a.pmd_table_pa(Pmd(raw));
                 EntryPtr {
-                    pa: t + g.level(Level::Pte).index(va) * g.entry_bytes as u64,
+                    pa: t + g.level(Level::Pte).index(va) * mm.entry_width(Level::Pte) as u64,
                     level: Level::Pte,
                 }
             }
         };
-        table_pa = p.pa - g.level(next).index(va) * g.entry_bytes as u64;
+        table_pa = p.pa - g.level(next).index(va) * mm.entry_width(next) as u64;
         step.meaning = format!("table -> {table_pa:#x} [{flags}]");
         steps.push(step);
         // Folded levels between here and the next table are skipped at the

@@ -57,8 +57,11 @@ pub struct WalkPlan {
     pub interp: [bool; 5],
     /// For each level, the level whose helpers interpret its entries.
     pub interp_of: [Level; 5],
-    /// Entry width in bytes.
+    /// Width in bytes of a pte.
     pub width: u32,
+    /// Per level, the width of the entries of the physical table that
+    /// level's entries live in.
+    pub widths: [u32; 5],
     /// x86 PAE style split halves.
     pub split: bool,
     /// Per level, the shift and mask that select an entry of the physical
@@ -88,19 +91,27 @@ impl WalkPlan {
             }
             *slot = Level::ALL[j];
         }
-        let index = std::array::from_fn(|i| {
+        let top = |i: usize| {
             let mut top = i;
             while !real[top] {
                 top -= 1;
             }
-            let lg = g.level(Level::ALL[top]);
+            g.level(Level::ALL[top])
+        };
+        let index = std::array::from_fn(|i| {
+            let lg = top(i);
             (lg.shift, (lg.ptrs.max(1) as u64) - 1)
+        });
+        let widths = std::array::from_fn(|i| match top(i).entry_bytes {
+            0 => g.entry_bytes,
+            w => w,
         });
         WalkPlan {
             real,
             interp,
             interp_of,
-            width: g.entry_bytes,
+            widths,
+            width: widths[Level::Pte.index()],
             split: g.split_halves,
             index,
         }
@@ -265,8 +276,13 @@ impl<A: Arch> Mm<A> {
     /// # Errors
     /// [`MmError::BadAddress`] / [`MmError::Misaligned`].
     #[inline]
-    pub fn load_entry(&self, pa: u64) -> Result<u64, MmError> {
-        self.phys().load(pa, self.plan.width)
+    pub fn load_entry(&self, p: EntryPtr) -> Result<u64, MmError> {
+        self.phys().load(p.pa, self.plan.widths[p.level.index()])
+    }
+
+    /// Width in bytes of the entries `level` lives in.
+    pub fn entry_width(&self, level: Level) -> u32 {
+        self.plan.widths[level.index()]
     }
 
     /// `set_pte()`: store a pte.  On x86 PAE a present pte is stored high
@@ -283,14 +299,18 @@ impl<A: Arch> Mm<A> {
             let (lo, hi) = (pte.0 as u32, (pte.0 >> 32) as u32);
             if self.arch().pte_present(pte) {
                 phys.store_half(pa, true, hi)?;
-                phys.store_half(pa, false, lo)
+                phys.store_half(pa, false, lo)?;
             } else {
                 phys.store_half(pa, false, lo)?;
-                phys.store_half(pa, true, hi)
+                phys.store_half(pa, true, hi)?;
             }
         } else {
-            phys.store(pa, self.plan.width, pte.0)
+            phys.store(pa, self.plan.width, pte.0)?;
         }
+        if let Some((twin, v)) = self.arch().pte_hw_twin(pa, pte) {
+            phys.store(twin, self.plan.width, v)?;
+        }
+        Ok(())
     }
 
     /// `set_pmd()` (and `set_pud()`, `set_pgd()`): store an upper-level entry.
@@ -298,11 +318,10 @@ impl<A: Arch> Mm<A> {
     ///
     /// # Errors
     /// As [`Mm::load_entry`].
-    pub fn set_entry_raw(&self, pa: u64, val: u64) -> Result<(), MmError> {
-        if self.plan.width == 8 {
-            self.phys().xchg64(pa, val).map(|_| ())
-        } else {
-            self.phys().store(pa, self.plan.width, val)
+    pub fn set_entry(&self, p: EntryPtr, val: u64) -> Result<(), MmError> {
+        match self.plan.widths[p.level.index()] {
+            8 => self.phys().xchg64(p.pa, val).map(|_| ()),
+            w => self.phys().store(p.pa, w, val),
         }
     }
 
@@ -311,7 +330,7 @@ impl<A: Arch> Mm<A> {
     /// # Errors
     /// As [`Mm::load_entry`].
     pub fn pmdp_get(&self, pmdp: EntryPtr) -> Result<Pmd, MmError> {
-        Ok(Pmd(self.load_entry(pmdp.pa)?))
+        Ok(Pmd(self.load_entry(pmdp)?))
     }
 
     /// `pudp_get()`.
@@ -319,7 +338,7 @@ impl<A: Arch> Mm<A> {
     /// # Errors
     /// As [`Mm::load_entry`].
     pub fn pudp_get(&self, pudp: EntryPtr) -> Result<Pud, MmError> {
-        Ok(Pud(self.load_entry(pudp.pa)?))
+        Ok(Pud(self.load_entry(pudp)?))
     }
 
     /// `p4dp_get()`.
@@ -327,7 +346,7 @@ impl<A: Arch> Mm<A> {
     /// # Errors
     /// As [`Mm::load_entry`].
     pub fn p4dp_get(&self, p4dp: EntryPtr) -> Result<P4d, MmError> {
-        Ok(P4d(self.load_entry(p4dp.pa)?))
+        Ok(P4d(self.load_entry(p4dp)?))
     }
 
     /// `pgdp_get()`.
@@ -335,7 +354,7 @@ impl<A: Arch> Mm<A> {
     /// # Errors
     /// As [`Mm::load_entry`].
     pub fn pgdp_get(&self, pgdp: EntryPtr) -> Result<Pgd, MmError> {
-        Ok(Pgd(self.load_entry(pgdp.pa)?))
+        Ok(Pgd(self.load_entry(pgdp)?))
     }
 
     /// `pmdp_get_lockless()`.  Where 64-bit entries are two 32-bit halves
@@ -431,7 +450,7 @@ impl<A: Arch> Mm<A> {
     /// Physical address of the table that the entry `parent` (at a level
     /// with `interp`) points at.
     fn child_table(&self, parent: EntryPtr) -> Result<u64, MmError> {
-        let v = self.load_entry(parent.pa)?;
+        let v = self.load_entry(parent)?;
         let a = self.arch();
         Ok(match self.plan.interp_of[parent.level.index()] {
             Level::Pgd => a.pgd_table_pa(Pgd(v)),
@@ -451,7 +470,7 @@ impl<A: Arch> Mm<A> {
         }
         let table = self.child_table(parent)?;
         Ok(EntryPtr {
-            pa: table + self.index_of(level, addr) * self.plan.width as u64,
+            pa: table + self.index_of(level, addr) * self.entry_width(level) as u64,
             level,
         })
     }
@@ -459,7 +478,8 @@ impl<A: Arch> Mm<A> {
     /// `pgd_offset(mm, addr)`.
     pub fn pgd_offset(&self, addr: u64) -> EntryPtr {
         EntryPtr {
-            pa: self.pgd_pa() + self.index_of(Level::Pgd, addr) * self.plan.width as u64,
+            pa: self.pgd_pa()
+                + self.index_of(Level::Pgd, addr) * self.entry_width(Level::Pgd) as u64,
             level: Level::Pgd,
         }
     }
@@ -496,7 +516,7 @@ impl<A: Arch> Mm<A> {
         if self.is_trivial(p.level) {
             return Ok(false);
         }
-        let v = self.load_entry(p.pa)?;
+        let v = self.load_entry(p)?;
         Ok(self.level_none(p.level, v))
     }
 
@@ -555,7 +575,7 @@ impl<A: Arch> Mm<A> {
         let mut p = self.pgd_offset(addr);
         for level in [Level::P4d, Level::Pud, Level::Pmd] {
             if self.plan.interp[p.level.index()] {
-                let v = self.load_entry(p.pa)?;
+                let v = self.load_entry(p)?;
                 if self.level_none(p.level, v)
                     || self.level_bad(p.level, v)
                     || self.level_leaf(p.level, v)
@@ -580,7 +600,7 @@ impl<A: Arch> Mm<A> {
             pa: pmdp.pa,
             value: val.0,
         });
-        self.set_entry_raw(pmdp.pa, self.arch().pmd_clear_val().0)
+        self.set_entry(pmdp, self.arch().pmd_clear_val().0)
     }
 
     /// `__pte_offset_map(pmd, addr, pmdvalp)`: see the module
@@ -807,8 +827,8 @@ impl<A: Arch> Mm<A> {
         ) -> Result<u64, MmError> {
             let (shift, mask) = plan.index[level.index()];
             phys.load_once(
-                table + ((va >> shift) & mask) * plan.width as u64,
-                plan.width,
+                table + ((va >> shift) & mask) * plan.widths[level.index()] as u64,
+                plan.widths[level.index()],
             )
         }
         let mut table = self.pgd_pa();
