@@ -399,6 +399,38 @@ pub trait Arch: Send + Sync + Sized + 'static {
         ArchFeatures::default()
     }
 
+    /// The run-time variants of this configuration's deferred-free code
+    /// (`pte_free_defer()` as posted in v1, as merged in v6.6, ...), each
+    /// `(name, what it is)`; the first is the default.  Variants are values,
+    /// not cargo features, so one binary runs them side by side.
+    fn variants(&self) -> &'static [(&'static str, &'static str)] {
+        &[("merged", "as merged in v6.6")]
+    }
+
+    /// The selected variant's name.
+    fn variant(&self) -> &'static str {
+        self.variants()[0].0
+    }
+
+    /// Select a variant by name.
+    ///
+    /// # Errors
+    /// [`MmError::Unsupported`] naming the value and the known variants.
+    fn select_variant(&mut self, name: &str) -> Result<(), MmError> {
+        if self.variants().iter().any(|(n, _)| *n == name) && name == self.variant() {
+            return Ok(());
+        }
+        Err(MmError::Unsupported(format!(
+            "variant '{name}' of {} (known: {})",
+            self.geometry().name,
+            self.variants()
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))
+    }
+
     /// Check families that fail on this configuration because the kernel
     /// itself behaves that way, each with the explanation: `(family name,
     /// why)`.  Reported as expected failures, never hidden.

@@ -19,7 +19,7 @@
 //! `swp_type`, `swp_offset`, `swp_entry_to_pte`, `is_swap_pte`,
 //! `is_swap_pmd`), written as v6.6 writes them.
 
-use crate::arch::{Arch, Pgprot, Pmd, Pte, Pud, SwpEntry, P4d, Pgd};
+use crate::arch::{Arch, P4d, Pgd, Pgprot, Pmd, Pte, Pud, SwpEntry};
 use crate::swapops::{self, MAX_SWAPFILES_SHIFT};
 
 /// The C type of an argument or result.
@@ -114,7 +114,7 @@ pub enum HelperError {
     },
 }
 
-impl<A: Arch> Helper<A> {
+impl<A> Helper<A> {
     /// `name ARG ARG...`, for usage messages.
     pub fn usage(&self) -> String {
         let mut s = self.name.to_string();
@@ -124,7 +124,9 @@ impl<A: Arch> Helper<A> {
         }
         s
     }
+}
 
+impl<A: Arch> Helper<A> {
     /// Evaluate the helper after checking the arity and that every argument
     /// fits its C type.  The result is masked to the result type's width.
     ///
@@ -218,31 +220,106 @@ const E: Val = Val::Entry;
 const L: Val = Val::Long;
 const B: Val = Val::Bool;
 
-const PTE: &[Arg] = &[Arg { name: "pte", val: E }];
-const PMD: &[Arg] = &[Arg { name: "pmd", val: E }];
-const PUD: &[Arg] = &[Arg { name: "pud", val: E }];
-const P4D: &[Arg] = &[Arg { name: "p4d", val: E }];
-const PGD: &[Arg] = &[Arg { name: "pgd", val: E }];
-const ENTRY: &[Arg] = &[Arg { name: "entry", val: L }];
-const PA: &[Arg] = &[Arg { name: "table_pa", val: L }];
-const PFN_PROT: &[Arg] = &[Arg { name: "pfn", val: L }, Arg { name: "prot", val: E }];
-const PTE_PROT: &[Arg] = &[Arg { name: "pte", val: E }, Arg { name: "prot", val: E }];
-const PMD_PROT: &[Arg] = &[Arg { name: "pmd", val: E }, Arg { name: "prot", val: E }];
-const TYPE_OFF: &[Arg] = &[Arg { name: "type", val: L }, Arg { name: "offset", val: L }];
-const VMF: &[Arg] = &[Arg { name: "vm_flags", val: L }];
+const PTE: &[Arg] = &[Arg {
+    name: "pte",
+    val: E,
+}];
+const PMD: &[Arg] = &[Arg {
+    name: "pmd",
+    val: E,
+}];
+const PUD: &[Arg] = &[Arg {
+    name: "pud",
+    val: E,
+}];
+const P4D: &[Arg] = &[Arg {
+    name: "p4d",
+    val: E,
+}];
+const PGD: &[Arg] = &[Arg {
+    name: "pgd",
+    val: E,
+}];
+const ENTRY: &[Arg] = &[Arg {
+    name: "entry",
+    val: L,
+}];
+const PA: &[Arg] = &[Arg {
+    name: "table_pa",
+    val: L,
+}];
+const PFN_PROT: &[Arg] = &[
+    Arg {
+        name: "pfn",
+        val: L,
+    },
+    Arg {
+        name: "prot",
+        val: E,
+    },
+];
+const PTE_PROT: &[Arg] = &[
+    Arg {
+        name: "pte",
+        val: E,
+    },
+    Arg {
+        name: "prot",
+        val: E,
+    },
+];
+const PMD_PROT: &[Arg] = &[
+    Arg {
+        name: "pmd",
+        val: E,
+    },
+    Arg {
+        name: "prot",
+        val: E,
+    },
+];
+const TYPE_OFF: &[Arg] = &[
+    Arg {
+        name: "type",
+        val: L,
+    },
+    Arg {
+        name: "offset",
+        val: L,
+    },
+];
+const VMF: &[Arg] = &[Arg {
+    name: "vm_flags",
+    val: L,
+}];
 
 /// Build one table row.  `$kind` is `pred` (bool result), `ent` (entry
 /// result) or `long` (unsigned long result); the closure body sees the
 /// arch as `a` and the arguments as `v`.
 macro_rules! row {
     ($name:literal, $args:expr, pred, |$a:ident, $v:ident| $body:expr) => {
-        Helper::<A> { name: $name, args: $args, ret: B, f: |$a, $v| u64::from($body) }
+        Helper::<A> {
+            name: $name,
+            args: $args,
+            ret: B,
+            f: |$a, $v| u64::from($body),
+        }
     };
     ($name:literal, $args:expr, ent, |$a:ident, $v:ident| $body:expr) => {
-        Helper::<A> { name: $name, args: $args, ret: E, f: |$a, $v| $body }
+        Helper::<A> {
+            name: $name,
+            args: $args,
+            ret: E,
+            f: |$a, $v| $body,
+        }
     };
     ($name:literal, $args:expr, long, |$a:ident, $v:ident| $body:expr) => {
-        Helper::<A> { name: $name, args: $args, ret: L, f: |$a, $v| $body }
+        Helper::<A> {
+            name: $name,
+            args: $args,
+            ret: L,
+            f: |$a, $v| $body,
+        }
     };
 }
 
@@ -260,83 +337,156 @@ pub fn table<A: Arch>() -> Vec<Helper<A>> {
         row!("pte_special", PTE, pred, |a, v| a.pte_special(Pte(v[0]))),
         row!("pte_protnone", PTE, pred, |a, v| a.pte_protnone(Pte(v[0]))),
         row!("pte_devmap", PTE, pred, |a, v| a.pte_devmap(Pte(v[0]))),
-        row!("pte_soft_dirty", PTE, pred, |a, v| a.pte_soft_dirty(Pte(v[0]))),
+        row!("pte_soft_dirty", PTE, pred, |a, v| a
+            .pte_soft_dirty(Pte(v[0]))),
         row!("pte_uffd_wp", PTE, pred, |a, v| a.pte_uffd_wp(Pte(v[0]))),
         // ---- pte transforms
         row!("pte_mkyoung", PTE, ent, |a, v| a.pte_mkyoung(Pte(v[0])).0),
         row!("pte_mkold", PTE, ent, |a, v| a.pte_mkold(Pte(v[0])).0),
         row!("pte_mkdirty", PTE, ent, |a, v| a.pte_mkdirty(Pte(v[0])).0),
         row!("pte_mkclean", PTE, ent, |a, v| a.pte_mkclean(Pte(v[0])).0),
-        row!("pte_mkwrite_novma", PTE, ent, |a, v| a.pte_mkwrite_novma(Pte(v[0])).0),
-        row!("pte_wrprotect", PTE, ent, |a, v| a.pte_wrprotect(Pte(v[0])).0),
+        row!("pte_mkwrite_novma", PTE, ent, |a, v| a
+            .pte_mkwrite_novma(Pte(v[0]))
+            .0),
+        row!("pte_wrprotect", PTE, ent, |a, v| a
+            .pte_wrprotect(Pte(v[0]))
+            .0),
         row!("pte_mkexec", PTE, ent, |a, v| a.pte_mkexec(Pte(v[0])).0),
-        row!("pte_mkspecial", PTE, ent, |a, v| a.pte_mkspecial(Pte(v[0])).0),
+        row!("pte_mkspecial", PTE, ent, |a, v| a
+            .pte_mkspecial(Pte(v[0]))
+            .0),
         row!("pte_mkdevmap", PTE, ent, |a, v| a.pte_mkdevmap(Pte(v[0])).0),
-        row!("pte_mksoft_dirty", PTE, ent, |a, v| a.pte_mksoft_dirty(Pte(v[0])).0),
-        row!("pte_clear_soft_dirty", PTE, ent, |a, v| a.pte_clear_soft_dirty(Pte(v[0])).0),
-        row!("pte_mkuffd_wp", PTE, ent, |a, v| a.pte_mkuffd_wp(Pte(v[0])).0),
-        row!("pte_clear_uffd_wp", PTE, ent, |a, v| a.pte_clear_uffd_wp(Pte(v[0])).0),
-        row!("pfn_pte", PFN_PROT, ent, |a, v| a.pfn_pte(v[0], Pgprot(v[1])).0),
+        row!("pte_mksoft_dirty", PTE, ent, |a, v| a
+            .pte_mksoft_dirty(Pte(v[0]))
+            .0),
+        row!("pte_clear_soft_dirty", PTE, ent, |a, v| a
+            .pte_clear_soft_dirty(Pte(v[0]))
+            .0),
+        row!("pte_mkuffd_wp", PTE, ent, |a, v| a
+            .pte_mkuffd_wp(Pte(v[0]))
+            .0),
+        row!("pte_clear_uffd_wp", PTE, ent, |a, v| a
+            .pte_clear_uffd_wp(Pte(v[0]))
+            .0),
+        row!("pfn_pte", PFN_PROT, ent, |a, v| a
+            .pfn_pte(v[0], Pgprot(v[1]))
+            .0),
         row!("pte_pfn", PTE, long, |a, v| a.pte_pfn(Pte(v[0]))),
-        row!("pte_modify", PTE_PROT, ent, |a, v| a.pte_modify(Pte(v[0]), Pgprot(v[1])).0),
+        row!("pte_modify", PTE_PROT, ent, |a, v| a
+            .pte_modify(Pte(v[0]), Pgprot(v[1]))
+            .0),
         // ---- swap entries: the arch encoding
-        row!("__swp_entry", TYPE_OFF, long, |a, v| a.__swp_entry(v[0], v[1]).0),
-        row!("__swp_type", ENTRY, long, |a, v| a.__swp_type(SwpEntry(v[0]))),
-        row!("__swp_offset", ENTRY, long, |a, v| a.__swp_offset(SwpEntry(v[0]))),
-        row!("__pte_to_swp_entry", PTE, long, |a, v| a.__pte_to_swp_entry(Pte(v[0])).0),
-        row!("__swp_entry_to_pte", ENTRY, ent, |a, v| a.__swp_entry_to_pte(SwpEntry(v[0])).0),
-        row!("pte_swp_soft_dirty", PTE, pred, |a, v| a.pte_swp_soft_dirty(Pte(v[0]))),
-        row!("pte_swp_mksoft_dirty", PTE, ent, |a, v| a.pte_swp_mksoft_dirty(Pte(v[0])).0),
-        row!("pte_swp_clear_soft_dirty", PTE, ent, |a, v| a.pte_swp_clear_soft_dirty(Pte(v[0])).0),
-        row!("pte_swp_exclusive", PTE, pred, |a, v| a.pte_swp_exclusive(Pte(v[0]))),
-        row!("pte_swp_mkexclusive", PTE, ent, |a, v| a.pte_swp_mkexclusive(Pte(v[0])).0),
-        row!("pte_swp_clear_exclusive", PTE, ent, |a, v| a.pte_swp_clear_exclusive(Pte(v[0])).0),
-        row!("pte_swp_uffd_wp", PTE, pred, |a, v| a.pte_swp_uffd_wp(Pte(v[0]))),
+        row!("__swp_entry", TYPE_OFF, long, |a, v| a
+            .__swp_entry(v[0], v[1])
+            .0),
+        row!("__swp_type", ENTRY, long, |a, v| a
+            .__swp_type(SwpEntry(v[0]))),
+        row!("__swp_offset", ENTRY, long, |a, v| a
+            .__swp_offset(SwpEntry(v[0]))),
+        row!("__pte_to_swp_entry", PTE, long, |a, v| a
+            .__pte_to_swp_entry(Pte(v[0]))
+            .0),
+        row!("__swp_entry_to_pte", ENTRY, ent, |a, v| a
+            .__swp_entry_to_pte(SwpEntry(v[0]))
+            .0),
+        row!("pte_swp_soft_dirty", PTE, pred, |a, v| a
+            .pte_swp_soft_dirty(Pte(v[0]))),
+        row!("pte_swp_mksoft_dirty", PTE, ent, |a, v| a
+            .pte_swp_mksoft_dirty(Pte(v[0]))
+            .0),
+        row!("pte_swp_clear_soft_dirty", PTE, ent, |a, v| a
+            .pte_swp_clear_soft_dirty(Pte(v[0]))
+            .0),
+        row!("pte_swp_exclusive", PTE, pred, |a, v| a
+            .pte_swp_exclusive(Pte(v[0]))),
+        row!("pte_swp_mkexclusive", PTE, ent, |a, v| a
+            .pte_swp_mkexclusive(Pte(v[0]))
+            .0),
+        row!("pte_swp_clear_exclusive", PTE, ent, |a, v| a
+            .pte_swp_clear_exclusive(Pte(v[0]))
+            .0),
+        row!("pte_swp_uffd_wp", PTE, pred, |a, v| a
+            .pte_swp_uffd_wp(Pte(v[0]))),
         // ---- swap entries: the generic swapops.h layer
         row!("swp_entry", TYPE_OFF, long, |a, v| swp_entry(a, v[0], v[1])),
         row!("swp_type", ENTRY, long, |a, v| swp_type(a, v[0])),
         row!("swp_offset", ENTRY, long, |a, v| swp_offset(a, v[0])),
-        row!("swp_entry_to_pte", ENTRY, ent, |a, v| swp_entry_to_pte(a, v[0]).0),
-        row!("is_swap_pte", PTE, pred, |a, v| swapops::is_swap_pte(a, Pte(v[0]))),
+        row!("swp_entry_to_pte", ENTRY, ent, |a, v| swp_entry_to_pte(
+            a, v[0]
+        )
+        .0),
+        row!("is_swap_pte", PTE, pred, |a, v| swapops::is_swap_pte(
+            a,
+            Pte(v[0])
+        )),
         // ---- pmd
         row!("pmd_none", PMD, pred, |a, v| a.pmd_none(Pmd(v[0]))),
         row!("pmd_present", PMD, pred, |a, v| a.pmd_present(Pmd(v[0]))),
         row!("pmd_bad", PMD, pred, |a, v| a.pmd_bad(Pmd(v[0]))),
         row!("pmd_leaf", PMD, pred, |a, v| a.pmd_leaf(Pmd(v[0]))),
-        row!("pmd_trans_huge", PMD, pred, |a, v| a.pmd_trans_huge(Pmd(v[0]))),
+        row!("pmd_trans_huge", PMD, pred, |a, v| a
+            .pmd_trans_huge(Pmd(v[0]))),
         row!("pmd_devmap", PMD, pred, |a, v| a.pmd_devmap(Pmd(v[0]))),
         row!("pmd_protnone", PMD, pred, |a, v| a.pmd_protnone(Pmd(v[0]))),
         row!("pmd_young", PMD, pred, |a, v| a.pmd_young(Pmd(v[0]))),
         row!("pmd_dirty", PMD, pred, |a, v| a.pmd_dirty(Pmd(v[0]))),
         row!("pmd_write", PMD, pred, |a, v| a.pmd_write(Pmd(v[0]))),
-        row!("pmd_soft_dirty", PMD, pred, |a, v| a.pmd_soft_dirty(Pmd(v[0]))),
+        row!("pmd_soft_dirty", PMD, pred, |a, v| a
+            .pmd_soft_dirty(Pmd(v[0]))),
         row!("pmd_mkyoung", PMD, ent, |a, v| a.pmd_mkyoung(Pmd(v[0])).0),
         row!("pmd_mkold", PMD, ent, |a, v| a.pmd_mkold(Pmd(v[0])).0),
         row!("pmd_mkdirty", PMD, ent, |a, v| a.pmd_mkdirty(Pmd(v[0])).0),
         row!("pmd_mkclean", PMD, ent, |a, v| a.pmd_mkclean(Pmd(v[0])).0),
-        row!("pmd_mkwrite_novma", PMD, ent, |a, v| a.pmd_mkwrite_novma(Pmd(v[0])).0),
-        row!("pmd_wrprotect", PMD, ent, |a, v| a.pmd_wrprotect(Pmd(v[0])).0),
+        row!("pmd_mkwrite_novma", PMD, ent, |a, v| a
+            .pmd_mkwrite_novma(Pmd(v[0]))
+            .0),
+        row!("pmd_wrprotect", PMD, ent, |a, v| a
+            .pmd_wrprotect(Pmd(v[0]))
+            .0),
         row!("pmd_mkhuge", PMD, ent, |a, v| a.pmd_mkhuge(Pmd(v[0])).0),
         row!("pmd_mkdevmap", PMD, ent, |a, v| a.pmd_mkdevmap(Pmd(v[0])).0),
-        row!("pmd_mkinvalid", PMD, ent, |a, v| a.pmd_mkinvalid(Pmd(v[0])).0),
-        row!("pmd_mksoft_dirty", PMD, ent, |a, v| a.pmd_mksoft_dirty(Pmd(v[0])).0),
-        row!("pmd_clear_soft_dirty", PMD, ent, |a, v| a.pmd_clear_soft_dirty(Pmd(v[0])).0),
-        row!("pfn_pmd", PFN_PROT, ent, |a, v| a.pfn_pmd(v[0], Pgprot(v[1])).0),
+        row!("pmd_mkinvalid", PMD, ent, |a, v| a
+            .pmd_mkinvalid(Pmd(v[0]))
+            .0),
+        row!("pmd_mksoft_dirty", PMD, ent, |a, v| a
+            .pmd_mksoft_dirty(Pmd(v[0]))
+            .0),
+        row!("pmd_clear_soft_dirty", PMD, ent, |a, v| a
+            .pmd_clear_soft_dirty(Pmd(v[0]))
+            .0),
+        row!("pfn_pmd", PFN_PROT, ent, |a, v| a
+            .pfn_pmd(v[0], Pgprot(v[1]))
+            .0),
         row!("pmd_pfn", PMD, long, |a, v| a.pmd_pfn(Pmd(v[0]))),
-        row!("pmd_modify", PMD_PROT, ent, |a, v| a.pmd_modify(Pmd(v[0]), Pgprot(v[1])).0),
+        row!("pmd_modify", PMD_PROT, ent, |a, v| a
+            .pmd_modify(Pmd(v[0]), Pgprot(v[1]))
+            .0),
         row!("pmd_populate", PA, ent, |a, v| a.pmd_populate(v[0]).0),
-        row!("__pmd_to_swp_entry", PMD, long, |a, v| a.__pmd_to_swp_entry(Pmd(v[0])).0),
-        row!("__swp_entry_to_pmd", ENTRY, ent, |a, v| a.__swp_entry_to_pmd(SwpEntry(v[0])).0),
-        row!("pmd_swp_soft_dirty", PMD, pred, |a, v| a.pmd_swp_soft_dirty(Pmd(v[0]))),
-        row!("pmd_swp_mksoft_dirty", PMD, ent, |a, v| a.pmd_swp_mksoft_dirty(Pmd(v[0])).0),
-        row!("pmd_swp_clear_soft_dirty", PMD, ent, |a, v| a.pmd_swp_clear_soft_dirty(Pmd(v[0])).0),
-        row!("is_swap_pmd", PMD, pred, |a, v| swapops::is_swap_pmd(a, Pmd(v[0]))),
+        row!("__pmd_to_swp_entry", PMD, long, |a, v| a
+            .__pmd_to_swp_entry(Pmd(v[0]))
+            .0),
+        row!("__swp_entry_to_pmd", ENTRY, ent, |a, v| a
+            .__swp_entry_to_pmd(SwpEntry(v[0]))
+            .0),
+        row!("pmd_swp_soft_dirty", PMD, pred, |a, v| a
+            .pmd_swp_soft_dirty(Pmd(v[0]))),
+        row!("pmd_swp_mksoft_dirty", PMD, ent, |a, v| a
+            .pmd_swp_mksoft_dirty(Pmd(v[0]))
+            .0),
+        row!("pmd_swp_clear_soft_dirty", PMD, ent, |a, v| a
+            .pmd_swp_clear_soft_dirty(Pmd(v[0]))
+            .0),
+        row!("is_swap_pmd", PMD, pred, |a, v| swapops::is_swap_pmd(
+            a,
+            Pmd(v[0])
+        )),
         // ---- pud
         row!("pud_none", PUD, pred, |a, v| a.pud_none(Pud(v[0]))),
         row!("pud_present", PUD, pred, |a, v| a.pud_present(Pud(v[0]))),
         row!("pud_bad", PUD, pred, |a, v| a.pud_bad(Pud(v[0]))),
         row!("pud_leaf", PUD, pred, |a, v| a.pud_leaf(Pud(v[0]))),
-        row!("pud_trans_huge", PUD, pred, |a, v| a.pud_trans_huge(Pud(v[0]))),
+        row!("pud_trans_huge", PUD, pred, |a, v| a
+            .pud_trans_huge(Pud(v[0]))),
         row!("pud_devmap", PUD, pred, |a, v| a.pud_devmap(Pud(v[0]))),
         row!("pud_young", PUD, pred, |a, v| a.pud_young(Pud(v[0]))),
         row!("pud_dirty", PUD, pred, |a, v| a.pud_dirty(Pud(v[0]))),
@@ -346,10 +496,14 @@ pub fn table<A: Arch>() -> Vec<Helper<A>> {
         row!("pud_mkdirty", PUD, ent, |a, v| a.pud_mkdirty(Pud(v[0])).0),
         row!("pud_mkclean", PUD, ent, |a, v| a.pud_mkclean(Pud(v[0])).0),
         row!("pud_mkwrite", PUD, ent, |a, v| a.pud_mkwrite(Pud(v[0])).0),
-        row!("pud_wrprotect", PUD, ent, |a, v| a.pud_wrprotect(Pud(v[0])).0),
+        row!("pud_wrprotect", PUD, ent, |a, v| a
+            .pud_wrprotect(Pud(v[0]))
+            .0),
         row!("pud_mkhuge", PUD, ent, |a, v| a.pud_mkhuge(Pud(v[0])).0),
         row!("pud_mkdevmap", PUD, ent, |a, v| a.pud_mkdevmap(Pud(v[0])).0),
-        row!("pfn_pud", PFN_PROT, ent, |a, v| a.pfn_pud(v[0], Pgprot(v[1])).0),
+        row!("pfn_pud", PFN_PROT, ent, |a, v| a
+            .pfn_pud(v[0], Pgprot(v[1]))
+            .0),
         row!("pud_pfn", PUD, long, |a, v| a.pud_pfn(Pud(v[0]))),
         row!("pud_populate", PA, ent, |a, v| a.pud_populate(v[0]).0),
         // ---- p4d, pgd
@@ -362,7 +516,9 @@ pub fn table<A: Arch>() -> Vec<Helper<A>> {
         row!("pgd_bad", PGD, pred, |a, v| a.pgd_bad(Pgd(v[0]))),
         row!("pgd_populate", PA, ent, |a, v| a.pgd_populate(v[0]).0),
         // ---- protections
-        row!("vm_get_page_prot", VMF, ent, |a, v| a.vm_get_page_prot((v[0] & 0xf) as u8).0),
+        row!("vm_get_page_prot", VMF, ent, |a, v| a
+            .vm_get_page_prot((v[0] & 0xf) as u8)
+            .0),
     ]
 }
 

@@ -13,6 +13,7 @@
 pub mod arch;
 pub mod debug_vm_pgtable;
 pub mod emulate;
+pub mod event;
 pub mod family;
 pub mod helpers;
 pub mod lifecycle;
@@ -25,6 +26,7 @@ pub mod pgalloc;
 pub mod phys;
 pub mod rcu;
 pub mod report;
+pub mod scenario;
 pub mod swapops;
 pub mod sync;
 pub mod vtop;

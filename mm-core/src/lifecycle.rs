@@ -306,7 +306,10 @@ pub fn pte_offset_map_lock_retry<A: Arch + Clone>(a: &A) -> Result<FamilyResult,
 
 /// Retract the pte table under `pmdp` the way `retract_page_tables()` does
 /// (pmd lock, pte lock, clear the pmd, account), returning the table.
-fn detach_table<A: Arch>(mm: &Mm<A>, pmdp: EntryPtr) -> Result<u64, MmError> {
+///
+/// # Errors
+/// Lock misuse or memory errors.
+pub fn detach_table<A: Arch>(mm: &Mm<A>, pmdp: EntryPtr) -> Result<u64, MmError> {
     let a = mm.arch();
     let pml = mm.pmd_lock(pmdp)?;
     let pmd = mm.pmdp_get(pmdp)?;
@@ -318,7 +321,11 @@ fn detach_table<A: Arch>(mm: &Mm<A>, pmdp: EntryPtr) -> Result<u64, MmError> {
     };
     mm.set_entry(pmdp, a.pmd_clear_val().0)?;
     mm.dec_nr_tables(crate::arch::Level::Pte);
-    Ok(a.pmd_table_pa(pmd))
+    let pa = a.pmd_table_pa(pmd);
+    mm.machine()
+        .events()
+        .push(|| crate::event::Event::Retracted { pa });
+    Ok(pa)
 }
 
 /// `pte_free_defer()` waits for the reader.

@@ -12,6 +12,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
 
 use crate::arch::Geometry;
+use crate::event::Events;
 use crate::phys::PhysMem;
 use crate::rcu::{Rcu, RcuMode};
 use crate::report::Reports;
@@ -157,6 +158,7 @@ pub struct Machine {
     /// The system workqueue.
     pub wq: WorkQueue,
     reports: Arc<Reports>,
+    events: Arc<Events>,
     mode: Mode,
     next_mm: AtomicU64,
 }
@@ -177,16 +179,18 @@ impl Machine {
     /// [`MmError::Config`] when the memory size is too small.
     pub fn new(g: &Geometry, mem_bytes: u64, mode: Mode) -> Result<Arc<Self>, MmError> {
         let reports = Arc::new(Reports::new());
+        let events = Arc::new(Events::new());
         let rmode = match mode {
             Mode::Deterministic => RcuMode::Deterministic,
             Mode::Threaded => RcuMode::Threaded,
         };
         Ok(Arc::new(Machine {
-            phys: PhysMem::new(mem_bytes, g, reports.clone())?,
+            phys: PhysMem::with_events(mem_bytes, g, reports.clone(), events.clone())?,
             rcu: Rcu::new(rmode),
             irq: Rcu::new(rmode),
             wq: WorkQueue::new(mode == Mode::Threaded),
             reports,
+            events,
             mode,
             next_mm: AtomicU64::new(1),
         }))
@@ -195,6 +199,11 @@ impl Machine {
     /// The report sink.
     pub fn reports(&self) -> &Reports {
         &self.reports
+    }
+
+    /// The lifecycle event log (off until enabled).
+    pub fn events(&self) -> &Events {
+        &self.events
     }
 
     /// Deterministic or threaded.

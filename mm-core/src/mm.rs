@@ -248,7 +248,7 @@ impl<A: Arch> Mm<A> {
                     .reports()
                     .push(Report::MmdropInRcuCallback { mm: self.id });
             }
-            self.__mmdrop();
+            self.__mmdrop("mmdrop");
         }
         Ok(())
     }
@@ -262,15 +262,21 @@ impl<A: Arch> Mm<A> {
         self.check_alive("mmdrop_async")?;
         if self.mm_count.fetch_sub(1, Ordering::AcqRel) == 1 {
             let mm = self.clone();
-            self.machine
-                .wq
-                .schedule_work(Box::new(move || mm.__mmdrop()));
+            self.machine.wq.schedule_work(Box::new(move || {
+                mm.__mmdrop("mmdrop_async, on the workqueue")
+            }));
         }
         Ok(())
     }
 
     /// `__mmdrop()`: free the pgd and check the accounting (`check_mm()`).
-    fn __mmdrop(&self) {
+    fn __mmdrop(&self, how: &str) {
+        self.machine
+            .events()
+            .push(|| crate::event::Event::MmDropped {
+                mm: self.id,
+                how: how.to_string(),
+            });
         let bytes = self.pgtables_bytes();
         if bytes != 0 {
             self.machine

@@ -13,6 +13,7 @@
 use std::sync::Arc;
 
 use crate::arch::{Arch, Level};
+use crate::event::Event;
 use crate::machine::Machine;
 use crate::mm::Mm;
 use crate::page::pg;
@@ -74,7 +75,13 @@ pub fn free_table_page(machine: &Machine, table_pa: u64) -> Result<(), MmError> 
 /// # Errors
 /// [`MmError::OutOfMemory`].
 pub fn generic_pte_alloc_one<A: Arch>(mm: &Mm<A>) -> Result<u64, MmError> {
-    alloc_table_page(mm)
+    let pa = alloc_table_page(mm)?;
+    mm.machine().events().push(|| Event::TableAlloc {
+        level: "pte",
+        pa,
+        fragment: None,
+    });
+    Ok(pa)
 }
 
 /// Generic `pte_free()`.
@@ -82,6 +89,10 @@ pub fn generic_pte_alloc_one<A: Arch>(mm: &Mm<A>) -> Result<u64, MmError> {
 /// # Errors
 /// As [`free_table_page`].
 pub fn generic_pte_free<A: Arch>(mm: &Mm<A>, table_pa: u64) -> Result<(), MmError> {
+    mm.machine().events().push(|| Event::TableFree {
+        pa: table_pa,
+        how: "pte_free: now".into(),
+    });
     free_table_page(mm.machine(), table_pa)
 }
 
@@ -90,8 +101,14 @@ pub fn generic_pte_free<A: Arch>(mm: &Mm<A>, table_pa: u64) -> Result<(), MmErro
 ///
 /// # Errors
 /// [`MmError::OutOfMemory`].
-pub fn generic_table_alloc<A: Arch>(mm: &Mm<A>, _level: Level) -> Result<u64, MmError> {
-    alloc_table_page(mm)
+pub fn generic_table_alloc<A: Arch>(mm: &Mm<A>, level: Level) -> Result<u64, MmError> {
+    let pa = alloc_table_page(mm)?;
+    mm.machine().events().push(|| Event::TableAlloc {
+        level: level.name(),
+        pa,
+        fragment: None,
+    });
+    Ok(pa)
 }
 
 /// Generic free of an upper-level table.
@@ -164,9 +181,21 @@ pub fn generic_pte_free_defer<A: Arch>(mm: &Mm<A>, table_pa: u64) -> Result<(), 
         table_pa,
         "pte_free_defer",
         Box::new(move |m: &Machine| {
+            m.events().push(|| Event::CallbackRan {
+                what: format!("pte_free_now({table_pa:#x})"),
+            });
+            m.events().push(|| Event::TableFree {
+                pa: table_pa,
+                how: "pte_free_now from the RCU callback".into(),
+            });
             // A failure is reported by free_table_page; a callback has no
             // one to return it to.
             let _ = free_table_page(m, table_pa);
         }),
-    )
+    )?;
+    mm.machine().events().push(|| Event::Deferred {
+        pa: table_pa,
+        how: "call_rcu on the table page's rcu_head".into(),
+    });
+    Ok(())
 }

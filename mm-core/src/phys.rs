@@ -23,6 +23,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::arch::{ByteOrder, Geometry};
+use crate::event::{Event, Events};
 use crate::page::{pg, PageMeta};
 use crate::report::{Report, Reports};
 use crate::sync::{AtomicU64, Ordering};
@@ -39,6 +40,7 @@ pub struct PhysMem {
     byte_order: ByteOrder,
     free: Mutex<Vec<u64>>,
     reports: Arc<Reports>,
+    events: Arc<Events>,
 }
 
 impl std::fmt::Debug for PhysMem {
@@ -58,6 +60,19 @@ impl PhysMem {
     /// # Errors
     /// [`MmError::Config`] when `bytes` is smaller than two frames.
     pub fn new(bytes: u64, g: &Geometry, reports: Arc<Reports>) -> Result<Self, MmError> {
+        Self::with_events(bytes, g, reports, Arc::new(Events::new()))
+    }
+
+    /// As [`PhysMem::new`], recording frees into `events`.
+    ///
+    /// # Errors
+    /// As [`PhysMem::new`].
+    pub fn with_events(
+        bytes: u64,
+        g: &Geometry,
+        reports: Arc<Reports>,
+        events: Arc<Events>,
+    ) -> Result<Self, MmError> {
         let page = g.page_size();
         let nr_frames = bytes.div_ceil(page);
         if nr_frames < 2 {
@@ -78,6 +93,7 @@ impl PhysMem {
             byte_order: g.byte_order,
             free: Mutex::new(free),
             reports,
+            events,
         })
     }
 
@@ -163,6 +179,54 @@ impl PhysMem {
         Ok(pfn)
     }
 
+    /// Allocate `1 << order` physically contiguous zeroed frames, aligned to
+    /// their size (`alloc_pages(GFP_KERNEL | __GFP_ZERO, order)`): the 16K
+    /// tables of arm's classic pgd and s390's region and segment tables.
+    /// Each frame gets refcount 1; free them with [`PhysMem::free_pages`].
+    ///
+    /// # Errors
+    /// [`MmError::OutOfMemory`] when no aligned free run exists.
+    pub fn alloc_pages(&self, order: u32) -> Result<u64, MmError> {
+        if order == 0 {
+            return self.alloc_page();
+        }
+        let n = 1u64 << order;
+        let mut free = self.free_list();
+        let start = (1..self.nr_frames())
+            .map(|f| f.next_multiple_of(n))
+            .filter(|f| f + n <= self.nr_frames())
+            .find(|f| (*f..*f + n).all(|p| !self.pages[p as usize].test(pg::ALLOCATED)))
+            .ok_or(MmError::OutOfMemory)?;
+        free.retain(|p| *p < start || *p >= start + n);
+        drop(free);
+        for pfn in start..start + n {
+            let page = &self.pages[pfn as usize];
+            page.flags.store(pg::ALLOCATED, Ordering::Release);
+            page.refcount.store(1, Ordering::Release);
+            page.pt_frag_refcount.store(0, Ordering::Release);
+            page.private.store(0, Ordering::Release);
+            self.fill(pfn, 0);
+        }
+        Ok(start)
+    }
+
+    /// Free `1 << order` frames from [`PhysMem::alloc_pages`] whose
+    /// refcounts the caller has dropped to zero; each frame runs the checks
+    /// of [`PhysMem::free_page`].
+    ///
+    /// # Errors
+    /// The first failing frame's error (the others are still freed).
+    pub fn free_pages(&self, pfn: u64, order: u32) -> Result<(), MmError> {
+        let mut first = Ok(());
+        for p in pfn..pfn + (1u64 << order) {
+            let r = self.free_page(p);
+            if first.is_ok() {
+                first = r;
+            }
+        }
+        first
+    }
+
     /// Free frame `pfn` whose refcount the caller has dropped to zero
     /// (`free_unref_page`).  Runs Linux's free-page checks first: a page that
     /// fails them is reported and *not* freed (Linux leaks it the same way),
@@ -211,6 +275,7 @@ impl PhysMem {
         page.pt_owner.store(0, Ordering::Release);
         self.fill(pfn, POISON_WORD);
         self.free_list().push(pfn);
+        self.events.push(|| Event::PageFreed { pfn });
         Ok(())
     }
 

@@ -198,3 +198,26 @@ fn running_out_of_frames_is_an_error() {
     }
     assert_eq!(m.alloc_page(), Err(MmError::OutOfMemory));
 }
+
+#[test]
+fn contiguous_aligned_allocations() {
+    let (m, r) = mem(ByteOrder::Little);
+    let one = m.alloc_page().unwrap();
+    let four = m.alloc_pages(2).unwrap();
+    assert_eq!(four % 4, 0, "aligned to its size");
+    assert!(!(four..four + 4).contains(&one));
+    for p in four..four + 4 {
+        assert!(m.is_allocated(p));
+        m.page(p).unwrap().put_testzero();
+    }
+    let other = m.alloc_pages(2).unwrap();
+    assert!(other >= four + 4 || other + 4 <= four, "no overlap");
+    m.free_pages(four, 2).unwrap();
+    assert!(r.is_empty());
+    assert_eq!(
+        m.alloc_pages(2).unwrap(),
+        four,
+        "the freed run is found again"
+    );
+    assert_eq!(m.alloc_pages(10), Err(MmError::OutOfMemory));
+}

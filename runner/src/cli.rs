@@ -69,6 +69,21 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Run a small pte_free_defer() scenario and print what happened, in
+    /// order: tables allocated, retracted, deferred, grace periods,
+    /// callbacks, pages freed, mm dropped.
+    Lifecycle {
+        /// Configuration (see `ptlab arches`).
+        #[arg(long)]
+        arch: String,
+        /// Variant of the deferred-free code (default: the configuration's
+        /// first, "merged").
+        #[arg(long)]
+        variant: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the conformance suite: helper identities, walks under emulation,
     /// lifecycle semantics.
     Conform {
@@ -91,6 +106,71 @@ pub enum Cmd {
         #[arg(long, default_value_t = 400)]
         mappings: usize,
         /// Seed for every random choice (printed, so a failure replays).
+        #[arg(long, default_value = "0x5eedcafe")]
+        seed: String,
+    },
+    /// Evaluate one of the model's helpers under its kernel name
+    /// (`pte_mkyoung`, `pfn_pte`, `__swp_entry`, ...), or a batch of them.
+    Helper {
+        /// Configuration (see `ptlab arches`).
+        #[arg(long)]
+        arch: String,
+        /// A file of `name,arg,arg...` lines (`-` for stdin); each output
+        /// line is the input line followed by `,result` in hex.
+        #[arg(long, conflicts_with_all = ["name", "list"])]
+        batch: Option<PathBuf>,
+        /// List the helpers with their arguments.
+        #[arg(long)]
+        list: bool,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        /// The helper's kernel name.
+        #[arg(required_unless_present_any = ["batch", "list"])]
+        name: Option<String>,
+        /// Its arguments (decimal, or hex with 0x).
+        #[arg(allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// The kernel as oracle: build the kernel's own helpers per
+    /// configuration and compare them with the model under emulation.
+    Oracle {
+        /// setup, build or test.
+        #[command(subcommand)]
+        op: OracleOp,
+    },
+}
+
+/// `ptlab oracle` operations.
+#[derive(Subcommand, Debug)]
+pub enum OracleOp {
+    /// Install what is missing (kernel source, flex, bison, libelf) and
+    /// unpack the slim kernel tree, or use the tree given.
+    Setup {
+        /// A kernel tree to use instead of Debian's linux-source-6.12
+        /// (e.g. a v6.6 tree, the version the model follows).
+        #[arg(long)]
+        ksrc: Option<PathBuf>,
+    },
+    /// Per configuration: defconfig + fragment + modules_prepare, and the
+    /// wrapper module (cached).
+    Build {
+        /// A configuration with a fragment in oracle/config, or `all`.
+        #[arg(long, default_value = "all")]
+        arch: String,
+    },
+    /// Run every wrapper under emulation and compare with the model.
+    Test {
+        /// A configuration with a fragment in oracle/config, or `all`.
+        #[arg(long, default_value = "all")]
+        arch: String,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        /// Random values per input kind (on top of the exhaustive ones).
+        #[arg(long, default_value_t = 4096)]
+        random: usize,
+        /// Seed for the random values.
         #[arg(long, default_value = "0x5eedcafe")]
         seed: String,
     },

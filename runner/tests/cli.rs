@@ -254,3 +254,37 @@ fn a_closed_stdout_is_not_a_panic() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(out.status.code(), Some(0), "{err}");
 }
+
+#[test]
+fn lifecycle_scenario_prints_the_deferred_free_in_order() {
+    let o = ptlab(&["lifecycle", "--arch", "x86-pae", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = json(&o);
+    let kinds: Vec<&str> = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    let pos = |k: &str| {
+        kinds
+            .iter()
+            .position(|x| *x == k)
+            .unwrap_or_else(|| panic!("no {k} in {kinds:?}"))
+    };
+    // Deferred before the blocked grace period, callbacks only after it.
+    assert!(pos("deferred") < pos("grace_period"));
+    assert!(pos("grace_period") < pos("callback_ran"));
+    assert!(pos("callback_ran") < pos("mm_dropped"));
+    assert!(v["reports"].as_array().unwrap().is_empty());
+    let texts: Vec<&str> = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert!(texts.iter().any(|t| t.contains("cannot end")), "{texts:?}");
+    let bad = ptlab(&["lifecycle", "--arch", "x86_64", "--variant", "v1"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("v1"));
+}

@@ -2,6 +2,9 @@
 
 mod arches;
 mod conform;
+mod helper;
+mod oracle;
+mod lifecycle;
 mod pte;
 mod walk;
 
@@ -16,6 +19,11 @@ pub fn run(cmd: Cmd) -> Result<bool, CliError> {
     match cmd {
         Cmd::Arches { json } => arches::run(json),
         Cmd::Pte { arch, json, op } => pte::run(&arch, op, json),
+        Cmd::Lifecycle {
+            arch,
+            variant,
+            json,
+        } => lifecycle::run(&arch, variant.as_deref(), json),
         Cmd::Walk {
             arch,
             maps,
@@ -41,6 +49,15 @@ pub fn run(cmd: Cmd) -> Result<bool, CliError> {
             mappings,
             seed: crate::parse::number("--seed", &seed)?,
         }),
+        Cmd::Helper {
+            arch,
+            batch,
+            list,
+            json,
+            name,
+            args,
+        } => helper::run(&arch, batch.as_deref(), list, json, name.as_deref(), &args),
+        Cmd::Oracle { op } => oracle::run(op),
     }
 }
 
