@@ -170,13 +170,19 @@ impl PhysMem {
     /// [`MmError::OutOfMemory`] when no frame is free.
     pub fn alloc_page(&self) -> Result<u64, MmError> {
         let pfn = self.free_list().pop().ok_or(MmError::OutOfMemory)?;
+        self.prep_new_page(pfn);
+        Ok(pfn)
+    }
+
+    /// `prep_new_page()`: a freshly allocated frame is zeroed, has refcount
+    /// 1 and carries nothing from its previous life.
+    fn prep_new_page(&self, pfn: u64) {
         let page = &self.pages[pfn as usize];
         page.flags.store(pg::ALLOCATED, Ordering::Release);
         page.refcount.store(1, Ordering::Release);
         page.pt_frag_refcount.store(0, Ordering::Release);
         page.private.store(0, Ordering::Release);
         self.fill(pfn, 0);
-        Ok(pfn)
     }
 
     /// Allocate `1 << order` physically contiguous zeroed frames, aligned to
@@ -200,12 +206,7 @@ impl PhysMem {
         free.retain(|p| *p < start || *p >= start + n);
         drop(free);
         for pfn in start..start + n {
-            let page = &self.pages[pfn as usize];
-            page.flags.store(pg::ALLOCATED, Ordering::Release);
-            page.refcount.store(1, Ordering::Release);
-            page.pt_frag_refcount.store(0, Ordering::Release);
-            page.private.store(0, Ordering::Release);
-            self.fill(pfn, 0);
+            self.prep_new_page(pfn);
         }
         Ok(start)
     }

@@ -84,6 +84,19 @@ impl Vtop {
     }
 }
 
+/// End a walk at `step` with `meaning` and `outcome`.
+fn finish(
+    va: u64,
+    mut steps: Vec<VtopStep>,
+    mut step: VtopStep,
+    meaning: String,
+    outcome: VtopOutcome,
+) -> Result<Vtop, MmError> {
+    step.meaning = meaning;
+    steps.push(step);
+    Ok(Vtop { va, steps, outcome })
+}
+
 /// Walk `va` in `mm` with the model.  Reads with plain loads: call it with
 /// the tables quiescent (or under `mmap_lock`), as crash does on a dump.
 ///
@@ -126,16 +139,14 @@ pub fn vtop<A: Arch>(mm: &Mm<A>, va: u64) -> Result<Vtop, MmError> {
         };
         let flags = crate::arch::decode_flags(a, level, raw).join("|");
         if mm.level_none(level, raw) {
-            step.meaning = "none".into();
-            steps.push(step);
-            return Ok(Vtop {
+            let why = NotMappedWhy::None;
+            return finish(
                 va,
                 steps,
-                outcome: VtopOutcome::NotMapped {
-                    level,
-                    why: NotMappedWhy::None,
-                },
-            });
+                step,
+                "none".into(),
+                VtopOutcome::NotMapped { level, why },
+            );
         }
         let leaf = match level {
             Level::Pte => Some((
@@ -160,19 +171,18 @@ pub fn vtop<A: Arch>(mm: &Mm<A>, va: u64) -> Result<Vtop, MmError> {
         };
         if let Some((valid, pfn, writable, size)) = leaf {
             if !valid {
-                step.meaning = format!("not present [{flags}]");
-                steps.push(step);
-                return Ok(Vtop {
+                let why = NotMappedWhy::NotPresent;
+                let meaning = format!("not present [{flags}]");
+                return finish(
                     va,
                     steps,
-                    outcome: VtopOutcome::NotMapped {
-                        level,
-                        why: NotMappedWhy::NotPresent,
-                    },
-                });
+                    step,
+                    meaning,
+                    VtopOutcome::NotMapped { level, why },
+                );
             }
             let pa = (pfn << g.page_shift) + (va & (size - 1));
-            step.meaning = format!(
+            let meaning = format!(
                 "{} leaf pfn {pfn:#x} -> pa {pa:#x} [{flags}]",
                 if level == Level::Pte {
                     "page".to_string()
@@ -180,29 +190,24 @@ pub fn vtop<A: Arch>(mm: &Mm<A>, va: u64) -> Result<Vtop, MmError> {
                     format!("{} KiB", size >> 10)
                 }
             );
-            steps.push(step);
-            return Ok(Vtop {
-                va,
-                steps,
-                outcome: VtopOutcome::Mapped {
-                    pa,
-                    level,
-                    size,
-                    writable,
-                },
-            });
+            let outcome = VtopOutcome::Mapped {
+                pa,
+                level,
+                size,
+                writable,
+            };
+            return finish(va, steps, step, meaning, outcome);
         }
         if mm.level_bad(level, raw) {
-            step.meaning = format!("bad [{flags}]");
-            steps.push(step);
-            return Ok(Vtop {
+            let why = NotMappedWhy::Bad;
+            let meaning = format!("bad [{flags}]");
+            return finish(
                 va,
                 steps,
-                outcome: VtopOutcome::NotMapped {
-                    level,
-                    why: NotMappedWhy::Bad,
-                },
-            });
+                step,
+                meaning,
+                VtopOutcome::NotMapped { level, why },
+            );
         }
         i += 1;
         let next = levels[i];
