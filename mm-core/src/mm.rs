@@ -16,6 +16,7 @@
 //! `pgtables_bytes` is the page-table accounting (`mm_inc_nr_ptes()` and
 //! friends); `check_mm()` reports it non-zero when the mm is freed.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::arch::{Arch, Level};
@@ -25,6 +26,7 @@ use crate::phys::PhysMem;
 use crate::rcu::{in_rcu_callback, Rcu};
 use crate::report::Report;
 use crate::sync::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use crate::vma::Vma;
 use crate::walk::WalkPlan;
 use crate::MmError;
 
@@ -46,8 +48,21 @@ pub struct Mm<A: Arch> {
     pgtables_bytes: AtomicI64,
     freed: AtomicBool,
     torn_down: AtomicBool,
+    vmas: std::sync::Mutex<BTreeMap<u64, Arc<Vma<A>>>>,
+    rss: [AtomicI64; 3],
     /// The architecture's per-mm state (`mm->context`).
     pub context: A::MmContext,
+}
+
+/// The rss counters (`MM_FILEPAGES`, `MM_ANONPAGES`, `MM_SHMEMPAGES`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rss {
+    /// `MM_FILEPAGES`.
+    File = 0,
+    /// `MM_ANONPAGES`.
+    Anon = 1,
+    /// `MM_SHMEMPAGES`.
+    Shmem = 2,
 }
 
 impl<A: Arch> std::fmt::Debug for Mm<A> {
@@ -84,6 +99,8 @@ impl<A: Arch> Mm<A> {
             pgtables_bytes: AtomicI64::new(0),
             freed: AtomicBool::new(false),
             torn_down: AtomicBool::new(false),
+            vmas: std::sync::Mutex::new(BTreeMap::new()),
+            rss: [AtomicI64::new(0), AtomicI64::new(0), AtomicI64::new(0)],
             context: A::MmContext::default(),
         });
         let pgd = mm.arch.table_alloc(&mm, Level::Pgd)?;
@@ -187,6 +204,57 @@ impl<A: Arch> Mm<A> {
     pub fn dec_nr_tables(&self, level: Level) {
         self.pgtables_bytes
             .fetch_sub(self.table_account_bytes(level), Ordering::AcqRel);
+    }
+
+    /// `add_mm_counter()`.
+    pub fn add_rss(&self, kind: Rss, delta: i64) {
+        self.rss[kind as usize].fetch_add(delta, Ordering::AcqRel);
+    }
+
+    /// `get_mm_counter()`.
+    pub fn rss(&self, kind: Rss) -> i64 {
+        self.rss[kind as usize].load(Ordering::Acquire)
+    }
+
+    fn vma_map(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Arc<Vma<A>>>> {
+        self.vmas.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `vma_lookup(mm, addr)`: the vma containing `addr`.  Linux needs
+    /// `mmap_lock` (or the vma lock) for the result to stay valid; the model
+    /// returns a counted reference, so a vma unmapped meanwhile is detached,
+    /// not freed.
+    pub fn vma_lookup(&self, addr: u64) -> Option<Arc<Vma<A>>> {
+        self.vma_map()
+            .range(..=addr)
+            .next_back()
+            .map(|(_, v)| v.clone())
+            .filter(|v| v.contains(addr))
+    }
+
+    /// Every vma, in address order.
+    pub fn vmas(&self) -> Vec<Arc<Vma<A>>> {
+        self.vma_map().values().cloned().collect()
+    }
+
+    pub(crate) fn vma_insert(&self, vma: Arc<Vma<A>>) -> Result<(), MmError> {
+        let mut map = self.vma_map();
+        let clash = map
+            .range(..vma.end)
+            .next_back()
+            .is_some_and(|(_, v)| v.end > vma.start);
+        if clash {
+            return Err(MmError::AlreadyMapped {
+                va: vma.start,
+                what: "an existing vma".into(),
+            });
+        }
+        map.insert(vma.start, vma);
+        Ok(())
+    }
+
+    pub(crate) fn vma_remove(&self, start: u64) -> Option<Arc<Vma<A>>> {
+        self.vma_map().remove(&start)
     }
 
     /// `mmget()`.
@@ -297,7 +365,18 @@ impl<A: Arch> Mm<A> {
         if self.torn_down.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        let r = crate::map::free_pgtables(self);
+        // unmap_vmas(), then free_pgtables() unlinking each file vma from
+        // its i_mmap first, so that rmap walkers (retract_page_tables) no
+        // longer find the tables being freed.
+        let mut first = Ok(());
+        for vma in self.vmas() {
+            let r = crate::mmap::zap_vma(self, &vma)
+                .and_then(|_| crate::mmap::unlink_vma(self, &vma));
+            if first.is_ok() {
+                first = r;
+            }
+        }
+        let r = crate::map::free_pgtables(self).and(first);
         let r2 = self.arch.exit_mmap(self);
         r.and(r2)
     }

@@ -515,4 +515,60 @@ impl PhysMem {
         }
         Ok(out)
     }
+
+    /// Copy `data` into memory at `pa`, each word updated atomically (data
+    /// pages: what a user store or a `copy_page()` writes).
+    ///
+    /// # Errors
+    /// [`MmError::BadAddress`] when the range leaves memory.
+    pub fn write_bytes(&self, pa: u64, data: &[u8]) -> Result<(), MmError> {
+        let end = pa
+            .checked_add(data.len() as u64)
+            .ok_or(MmError::BadAddress { pa })?;
+        if end > self.size() {
+            return Err(MmError::BadAddress { pa: end });
+        }
+        let mut a = pa;
+        let mut rest = data;
+        while !rest.is_empty() {
+            let off = (a % 8) as usize;
+            let n = (8 - off).min(rest.len());
+            let w = &self.words[(a / 8) as usize];
+            let mut cur = w.load(Ordering::Relaxed);
+            loop {
+                let mut b = cur.to_ne_bytes();
+                b[off..off + n].copy_from_slice(&rest[..n]);
+                match w.compare_exchange_weak(
+                    cur,
+                    u64::from_ne_bytes(b),
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => break,
+                    Err(v) => cur = v,
+                }
+            }
+            a += n as u64;
+            rest = &rest[n..];
+        }
+        Ok(())
+    }
+
+    /// `copy_page()`/`copy_highpage()`: copy frame `from` to frame `to`.
+    ///
+    /// # Errors
+    /// [`MmError::BadAddress`] for a frame outside memory.
+    pub fn copy_page(&self, to: u64, from: u64) -> Result<(), MmError> {
+        let per = 1u64 << (self.page_shift - 3);
+        if to >= self.nr_frames() || from >= self.nr_frames() {
+            return Err(MmError::BadAddress {
+                pa: to.max(from) << self.page_shift,
+            });
+        }
+        for i in 0..per {
+            let v = self.words[(from * per + i) as usize].load(Ordering::Acquire);
+            self.words[(to * per + i) as usize].store(v, Ordering::Release);
+        }
+        Ok(())
+    }
 }
