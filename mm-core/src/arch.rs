@@ -308,6 +308,10 @@ pub enum FlagKind {
     Leaf,
     /// Only swap and migration entries (`_PAGE_SWP_*`).
     Swap,
+    /// Only upper-level entries that point at a next-level table (arm's
+    /// first-level descriptor bits: `PMD_TYPE_TABLE`, `PMD_PXNTABLE`, the
+    /// domain field).
+    Table,
 }
 
 /// The names of the bits set in `raw`, an entry at `level` (the
@@ -346,6 +350,7 @@ pub fn decode_flags<A: Arch>(a: &A, level: Level, raw: u64) -> Vec<&'static str>
             FlagKind::Pte => !swap && level == Level::Pte,
             FlagKind::Leaf => !swap && leaf && level != Level::Pte,
             FlagKind::Swap => swap,
+            FlagKind::Table => !swap && !leaf && level != Level::Pte,
         })
         .map(|f| f.name)
         .collect()
@@ -540,6 +545,33 @@ pub trait Arch: Send + Sync + Sized + 'static {
     /// override it.
     fn pmd_hw_valid(&self, pmd: Pmd) -> bool {
         self.pmd_present(pmd) && !self.pmd_protnone(pmd)
+    }
+    /// Whether the MMU lets a write through `pte`, a leaf it accepts (see
+    /// [`Arch::pte_hw_valid`]).  Default: `pte_write()`.  Arches that
+    /// emulate the dirty bit by mapping clean ptes read-only in hardware
+    /// override it (s390: the protect bit stays until dirty; arm: `cpu_v7_set_pte_ext()` sets APX/AP2 unless the pte
+    /// is writable *and* dirty), so that the model and an emulated MMU agree
+    /// that a write to a clean pte faults.
+    fn pte_hw_writable(&self, pte: Pte) -> bool {
+        self.pte_write(pte)
+    }
+    /// As [`Arch::pte_hw_writable`] for a pmd leaf.  Default: `pmd_write()`.
+    fn pmd_hw_writable(&self, pmd: Pmd) -> bool {
+        self.pmd_write(pmd)
+    }
+    /// The value `set_pte()`/`set_ptes()` stores in the pte itself, where the
+    /// arch adjusts it on the way (arm LPAE: `cpu_v7_set_pte_ext()` ORs in
+    /// nG for a valid user pte, clears the valid bit of a PROT_NONE pte and
+    /// sets AP2 unless writable and dirty).  Default: `pte`.  A hardware
+    /// twin ([`Arch::pte_hw_twin`]) is computed from the original `pte`.
+    fn set_pte_at_val(&self, pte: Pte) -> Pte {
+        pte
+    }
+    /// The value `set_pmd_at(mm, addr, pmdp, pmd)` stores, where the arch
+    /// adjusts it on the way (arm LPAE: clears the valid bit of a PROT_NONE
+    /// pmd, sets AP2 unless writable and dirty, sets nG).  Default: `pmd`.
+    fn set_pmd_at_val(&self, pmd: Pmd) -> Pmd {
+        pmd
     }
     /// `pud_pfn(pud)` of a pud leaf.  The default reads it with the pmd
     /// layout, which is right where pud and pmd leaves share their format

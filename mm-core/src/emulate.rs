@@ -77,6 +77,19 @@ pub trait HwWalker {
     /// [`EmuError`] when the emulator itself fails.
     fn translate(&mut self, root_pa: u64, va: u64, access: Access) -> Result<HwOutcome, EmuError>;
 
+    /// Why the emulator cannot judge `va` under the tables at `root_pa`, if
+    /// it cannot (an entry format the emulated CPU lacks: Unicorn's s390x
+    /// has no EDAT-1, so a valid large segment is misread as a page-table
+    /// pointer).  Walk-agreement runs leave such probes out and say how
+    /// many.  Default: every address can be judged.
+    ///
+    /// # Errors
+    /// [`EmuError`] when reading the tables fails.
+    fn unchecked(&mut self, root_pa: u64, va: u64) -> Result<Option<String>, EmuError> {
+        let _ = (root_pa, va);
+        Ok(None)
+    }
+
     /// Physical address bits the emulated CPU accepts in an entry
     /// (MAXPHYADDR on x86): a leaf above it is a reserved-bit fault there,
     /// so random mappings stay below it.  Default: no limit.

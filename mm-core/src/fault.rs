@@ -150,7 +150,7 @@ fn fault_once<A: Arch>(
             && haddr >= vma.start
             && haddr + g.pmd_size() <= vma.end
             && g.has_thp;
-        if fits && a.pmd_none(pmd) && !(write && !vma.shared()) {
+        if fits && a.pmd_none(pmd) && (!write || vma.shared()) {
             if do_set_pmd(mm, vma, pmdp, folio, write)? {
                 return Ok(Some(Fault::Pmd));
             }
@@ -194,7 +194,8 @@ fn fault_once<A: Arch>(
             }
             if a.pte_present(old) {
                 // Replacing a read-only mapping of the file page.
-                let (f, kind) = crate::mmap::pte_folio(vma, va & !(page - 1), a.pte_pfn(old), g.page_shift);
+                let (f, kind) =
+                    crate::mmap::pte_folio(vma, va & !(page - 1), a.pte_pfn(old), g.page_shift);
                 mm.add_rss(kind, -1);
                 crate::file::folio_put(machine, &f)?;
             }

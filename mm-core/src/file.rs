@@ -234,7 +234,10 @@ impl<A: Arch> AddressSpace<A> {
     /// The vmas mapping the file (a snapshot; take `i_mmap_rwsem` to keep it
     /// stable).
     pub fn i_mmap(&self) -> Vec<MmapRef<A>> {
-        self.i_mmap.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.i_mmap
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// `vma_interval_tree_insert()`, under `i_mmap_rwsem` for write.
@@ -243,7 +246,10 @@ impl<A: Arch> AddressSpace<A> {
     /// [`MmError::Lock`] on a self-deadlock.
     pub fn i_mmap_insert(&self, r: MmapRef<A>) -> Result<(), MmError> {
         let _w = self.i_mmap_rwsem.write()?;
-        self.i_mmap.lock().unwrap_or_else(|e| e.into_inner()).push(r);
+        self.i_mmap
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(r);
         Ok(())
     }
 

@@ -215,6 +215,8 @@ pub fn map_huge_pmd<A: Arch>(mm: &Mm<A>, va: u64, pfn: u64, prot: Pgprot) -> Res
 /// migration entry, or a deliberately bad value for tests).  With `replace`
 /// false a non-none pmd is an error.  Replacing a table pmd detaches the
 /// table without freeing it (the caller owns it then).
+/// The value stored is what the arch's `set_pmd_at()` stores
+/// ([`Arch::set_pmd_at_val`]).
 ///
 /// # Errors
 /// As [`map_huge_pmd`].
@@ -228,7 +230,7 @@ pub fn set_pmd<A: Arch>(mm: &Mm<A>, va: u64, pmd: Pmd, replace: bool) -> Result<
             what: format!("pmd {:#x}", old.0),
         });
     }
-    mm.set_entry(pmdp, pmd.0)
+    mm.set_entry(pmdp, mm.arch().set_pmd_at_val(pmd).0)
 }
 
 /// Clear the pte mapping `va` (`ptep_get_and_clear()` under the pte lock);

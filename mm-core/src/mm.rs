@@ -52,6 +52,8 @@ pub struct Mm<A: Arch> {
     rss: [AtomicI64; 3],
     /// The architecture's per-mm state (`mm->context`).
     pub context: A::MmContext,
+    /// The `Arc` this mm lives in (see [`Mm::to_arc`]).
+    this: std::sync::Weak<Mm<A>>,
 }
 
 /// The rss counters (`MM_FILEPAGES`, `MM_ANONPAGES`, `MM_SHMEMPAGES`).
@@ -86,7 +88,8 @@ impl<A: Arch> Mm<A> {
     /// [`MmError::OutOfMemory`] when the pgd cannot be allocated.
     pub fn new(arch: Arc<A>, machine: Arc<Machine>) -> Result<Arc<Self>, MmError> {
         let plan = WalkPlan::new(arch.geometry());
-        let mm = Arc::new(Mm {
+        let mm = Arc::new_cyclic(|this| Mm {
+            this: this.clone(),
             id: machine.next_mm_id(),
             arch,
             machine,
@@ -106,6 +109,14 @@ impl<A: Arch> Mm<A> {
         let pgd = mm.arch.table_alloc(&mm, Level::Pgd)?;
         mm.pgd.store(pgd, Ordering::Release);
         Ok(mm)
+    }
+
+    /// The `Arc` holding this mm, for code that is handed `&Mm` but must keep
+    /// the structure alive past the call (s390's v1 `pte_free_defer()`
+    /// stores the mm for its RCU callback, after `mmgrab()`).  `None` only
+    /// while the last `Arc` is being dropped.
+    pub fn to_arc(&self) -> Option<Arc<Self>> {
+        self.this.upgrade()
     }
 
     /// A small id, unique on its machine.
@@ -370,8 +381,8 @@ impl<A: Arch> Mm<A> {
         // longer find the tables being freed.
         let mut first = Ok(());
         for vma in self.vmas() {
-            let r = crate::mmap::zap_vma(self, &vma)
-                .and_then(|_| crate::mmap::unlink_vma(self, &vma));
+            let r =
+                crate::mmap::zap_vma(self, &vma).and_then(|_| crate::mmap::unlink_vma(self, &vma));
             if first.is_ok() {
                 first = r;
             }

@@ -35,7 +35,7 @@ pub fn mmap<A: Arch>(
 ) -> Result<Arc<Vma<A>>, MmError> {
     let g = mm.arch().geometry();
     let page = g.page_size();
-    if addr % page != 0 || len % page != 0 || len == 0 {
+    if !addr.is_multiple_of(page) || !len.is_multiple_of(page) || len == 0 {
         return Err(MmError::Unaligned {
             va: addr,
             pfn: len,
@@ -149,7 +149,8 @@ pub fn zap_vma<A: Arch>(mm: &Mm<A>, vma: &Vma<A>) -> Result<(), MmError> {
                 let pmd = mm.pmdp_get(pmdp)?;
                 if a.pmd_trans_huge(pmd) {
                     mm.set_entry(pmdp, a.pmd_clear_val().0)?;
-                    let (folio, kind) = pte_folio(vma, addr & !(pmd_size - 1), a.pmd_pfn(pmd), g.page_shift);
+                    let (folio, kind) =
+                        pte_folio(vma, addr & !(pmd_size - 1), a.pmd_pfn(pmd), g.page_shift);
                     mm.add_rss(kind, -(folio.nr_pages() as i64));
                     folio_put(&machine, &folio)?;
                 }
@@ -221,10 +222,12 @@ pub fn tlb_remove_tables<A: Arch>(mm: &Arc<Mm<A>>, tables: Vec<u64>) {
     let mm2 = mm.clone();
     mm.machine().rcu.call_rcu(Box::new(move || {
         for t in tables {
-            mm2.machine().events().push(|| crate::event::Event::TableFree {
-                pa: t,
-                how: "tlb_remove_table batch, after a grace period".into(),
-            });
+            mm2.machine()
+                .events()
+                .push(|| crate::event::Event::TableFree {
+                    pa: t,
+                    how: "tlb_remove_table batch, after a grace period".into(),
+                });
             // Failures are reported by the free-page checks.
             let _ = mm2.arch().pte_free(&mm2, t);
         }

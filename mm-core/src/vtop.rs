@@ -38,7 +38,9 @@ pub enum VtopOutcome {
         level: Level,
         /// Size the leaf maps.
         size: u64,
-        /// `pte_write()` / `pmd_write()` of the leaf.
+        /// Whether the MMU lets a write through the leaf
+        /// ([`Arch::pte_hw_writable`] / [`Arch::pmd_hw_writable`]: `pte_write()` /
+        /// `pmd_write()` unless the arch emulates the dirty bit).
         writable: bool,
     },
     /// No valid translation: the walk stopped at `level` because its entry
@@ -152,13 +154,13 @@ pub fn vtop<A: Arch>(mm: &Mm<A>, va: u64) -> Result<Vtop, MmError> {
             Level::Pte => Some((
                 a.pte_hw_valid(Pte(raw)),
                 a.pte_pfn(Pte(raw)),
-                a.pte_write(Pte(raw)),
+                a.pte_hw_writable(Pte(raw)),
                 g.page_size(),
             )),
             Level::Pmd if a.pmd_leaf(Pmd(raw)) || !a.pmd_present(Pmd(raw)) => Some((
                 a.pmd_leaf(Pmd(raw)) && a.pmd_hw_valid(Pmd(raw)),
                 a.pmd_pfn(Pmd(raw)),
-                a.pmd_write(Pmd(raw)),
+                a.pmd_hw_writable(Pmd(raw)),
                 g.pmd_size(),
             )),
             Level::Pud if a.pud_leaf(Pud(raw)) => Some((

@@ -289,12 +289,16 @@ impl<A: Arch> Mm<A> {
     /// half first, then the low half (which holds _PAGE_PRESENT), so a
     /// lockless reader never sees a present low half with a stale high half
     /// (`native_set_pte()` in pgtable-3level.h); a not-present value is
-    /// stored low first (`native_pte_clear()`).
+    /// stored low first (`native_pte_clear()`).  The value stored is
+    /// [`Arch::set_pte_at_val`] of `pte`; a hardware twin, if the arch keeps
+    /// one ([`Arch::pte_hw_twin`]), is stored after it.
     ///
     /// # Errors
     /// As [`Mm::load_entry`].
     pub fn set_pte_raw(&self, pa: u64, pte: Pte) -> Result<(), MmError> {
         let phys = self.phys();
+        let linux = pte;
+        let pte = self.arch().set_pte_at_val(pte);
         if self.plan.split {
             let (lo, hi) = (pte.0 as u32, (pte.0 >> 32) as u32);
             if self.arch().pte_present(pte) {
@@ -307,7 +311,7 @@ impl<A: Arch> Mm<A> {
         } else {
             phys.store(pa, self.plan.width, pte.0)?;
         }
-        if let Some((twin, v)) = self.arch().pte_hw_twin(pa, pte) {
+        if let Some((twin, v)) = self.arch().pte_hw_twin(pa, linux) {
             phys.store(twin, self.plan.width, v)?;
         }
         Ok(())
@@ -874,7 +878,7 @@ impl<A: Arch> Mm<A> {
             return Ok((a.pmd_leaf(e) && a.pmd_hw_valid(e)).then(|| {
                 (
                     (a.pmd_pfn(e) << g.page_shift) + (va & (size - 1)),
-                    a.pmd_write(e),
+                    a.pmd_hw_writable(e),
                 )
             }));
         }
@@ -885,7 +889,7 @@ impl<A: Arch> Mm<A> {
         Ok(a.pte_hw_valid(pte).then(|| {
             (
                 (a.pte_pfn(pte) << g.page_shift) + (va & (g.page_size() - 1)),
-                a.pte_write(pte),
+                a.pte_hw_writable(pte),
             )
         }))
     }

@@ -7,7 +7,9 @@
 //!
 //! * where the model finds a valid leaf, the emulator must translate the
 //!   read to the same physical address, and the write too exactly when the
-//!   leaf is writable (`pte_write()`/`pmd_write()`), faulting otherwise;
+//!   leaf is writable in hardware (`pte_hw_writable()`/`pmd_hw_writable()`:
+//!   `pte_write()`/`pmd_write()` unless the arch emulates the dirty bit),
+//!   faulting otherwise;
 //! * where the model finds nothing valid (none, swap or migration entries,
 //!   protnone, invalidated huge pmds), both accesses must fault.
 //!
@@ -240,7 +242,15 @@ pub fn walk_family<A: Arch + Clone>(a: &A, p: WalkParams) -> Result<WalkReport, 
     let targets = random_mappings(&mm, &mut rng, p.mappings, hw.phys_bits())?;
     let mut c = Checker::new();
     let mut probes = Vec::with_capacity(targets.len());
+    let mut unchecked: Vec<(String, usize)> = Vec::new();
     for (va, kind) in targets {
+        if let Some(why) = hw.unchecked(mm.pgd_pa(), va)? {
+            match unchecked.iter_mut().find(|(w, _)| *w == why) {
+                Some((_, n)) => *n += 1,
+                None => unchecked.push((why, 1)),
+            }
+            continue;
+        }
         let pr = probe(&mm, hw.as_mut(), va, kind)?;
         c.check(pr.agree, || {
             format!(
@@ -250,7 +260,17 @@ pub fn walk_family<A: Arch + Clone>(a: &A, p: WalkParams) -> Result<WalkReport, 
         });
         probes.push(pr);
     }
-    let walker_desc = hw.describe();
+    let mut walker_desc = hw.describe();
+    if !unchecked.is_empty() {
+        walker_desc = format!(
+            "{walker_desc}; probes left out (the emulator cannot judge them): {}",
+            unchecked
+                .iter()
+                .map(|(w, n)| format!("{n} x {w}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
     drop(hw);
     mm.mmput()?;
     let mut family = [c.finish("walk_agreement")];
