@@ -472,6 +472,21 @@ impl Arch for X86 {
     }
 
     #[inline]
+    /// 32-bit x86 has no `CONFIG_DEVICE_PRIVATE` (ZONE_DEVICE needs 64BIT)
+    /// and no `CONFIG_MEMORY_FAILURE` (ARCH_SUPPORTS_MEMORY_FAILURE is
+    /// x86_64 only), so its `MAX_SWAPFILES` is 28 and migration types start
+    /// at 28 (confirmed by the kernel oracle).
+    fn swap_types(&self) -> mm_core::swapops::SwapTypes {
+        match self.mode() {
+            X86Mode::X86_64 => mm_core::swapops::SwapTypes::ALL,
+            X86Mode::Pae | X86Mode::X86_32 => mm_core::swapops::SwapTypes {
+                device: 0,
+                hwpoison: 0,
+                ..mm_core::swapops::SwapTypes::ALL
+            },
+        }
+    }
+
     fn features(&self) -> ArchFeatures {
         let l = self.layout();
         ArchFeatures {

@@ -384,3 +384,74 @@ fn private_written_and_uffd_wp_vmas_keep_their_tables() {
     mm3.mmput().unwrap();
     teardown(e);
 }
+
+#[test]
+fn mremap_racing_retract_makes_a_bogus_pmd_only_without_the_recheck() {
+    use mm_core::khugepaged::{collapse_file, CollapseControl};
+    use mm_core::mremap::{mremap, MovePmd, Moved};
+    const NEW: u64 = 0x8000_0000;
+    for form in [MovePmd::Unchecked, MovePmd::Rechecked] {
+        let a = X86::from_name("x86_64").unwrap();
+        let m = Machine::new(a.geometry(), 48 << 20, Mode::Deterministic).unwrap();
+        let mm = Mm::new(Arc::new(a.clone()), m.clone()).unwrap();
+        let file = AddressSpace::new(m.clone(), "shm", true, NR);
+        mmap::mmap(
+            &mm,
+            BASE,
+            HSIZE,
+            Some(file.clone()),
+            0,
+            vm::READ | vm::WRITE | vm::SHARED,
+        )
+        .unwrap();
+        for p in [0, 1, 100] {
+            fault::write_user(&mm, BASE + p * 4096, &pattern(p)).unwrap();
+        }
+        let file2 = file.clone();
+        let moved = mremap(&mm, BASE, HSIZE, NEW, form, |_| {
+            // khugepaged collapses the file meanwhile: v6.6 retract needs
+            // no mmap_lock, so it runs although mremap holds it for write.
+            let cc = CollapseControl::khugepaged(NR);
+            let (r, _) = collapse_file(&file2, &a, 0, &cc, Version::V6_6).unwrap();
+            assert_eq!(r, ScanResult::Succeed);
+        })
+        .unwrap();
+        let bogus = m.reports().all();
+        match form {
+            MovePmd::Unchecked => {
+                assert_eq!(moved[0].1, Moved::Table);
+                assert_eq!(bogus.len(), 1, "{bogus:?}");
+                assert!(
+                    bogus[0].to_string().contains("not a page table"),
+                    "{bogus:?}"
+                );
+                // The new pmd points at physical page 0.
+                let p = mm.find_pmd(NEW).unwrap().unwrap();
+                assert_eq!(a.pmd_table_pa(mm.pmdp_get(p).unwrap()), 0);
+                // Clear the bogus pmd by hand so that teardown does not free
+                // frame 0 (the kernel would have used it as a page table).
+                mm.set_entry(p, 0).unwrap();
+                mm.inc_nr_tables(mm_core::Level::Pte);
+                mm.dec_nr_tables(mm_core::Level::Pte);
+                m.reports().take();
+            }
+            MovePmd::Rechecked => {
+                assert_eq!(moved[0].1, Moved::Ptes);
+                assert!(bogus.is_empty(), "{bogus:?}");
+                for p in [0, 1, 100] {
+                    assert_eq!(
+                        fault::read_user(&mm, NEW + p * 4096, 16).unwrap(),
+                        pattern(p)
+                    );
+                }
+            }
+        }
+        mm.mmput().unwrap();
+        m.rcu.rcu_barrier().unwrap();
+        assert_eq!(mm.pgtables_bytes(), 0);
+        for f in file.drain() {
+            mm_core::file::folio_put(&m, &f).unwrap();
+        }
+        assert!(m.reports().is_empty(), "{form:?}: {:?}", m.reports().all());
+    }
+}

@@ -443,6 +443,12 @@ pub trait Arch: Send + Sync + Sized + 'static {
         &[]
     }
 
+    /// Which special swap types the configuration has (`SWP_DEVICE_NUM`
+    /// and friends): they decide `MAX_SWAPFILES` and the migration types.
+    fn swap_types(&self) -> crate::swapops::SwapTypes {
+        crate::swapops::SwapTypes::ALL
+    }
+
     /// The value `pte_clear()` stores: 0 on most arches (s390 stores
     /// `_PAGE_INVALID`).
     fn pte_clear_val(&self) -> Pte {

@@ -19,7 +19,7 @@ use crate::arch::{Arch, Level, Pgprot, Pmd, Pte, SwpEntry};
 use crate::family::{skip, Checker, FamilyResult, Rng};
 use crate::machine::{Machine, Mode};
 use crate::mm::Mm;
-use crate::swapops::{self, MAX_SWAPFILES, MAX_SWAPFILES_SHIFT};
+use crate::swapops::{self, MAX_SWAPFILES_SHIFT};
 use crate::MmError;
 
 /// Parameters of a run.
@@ -575,7 +575,7 @@ fn swap_entries<A: Arch>(a: &A, rng: &mut Rng, n: u32) -> Vec<SwpEntry> {
     let mut v: Vec<SwpEntry> = (0..n)
         .map(|_| {
             a.__swp_entry(
-                rng.below(MAX_SWAPFILES),
+                rng.below(a.swap_types().max_swapfiles()),
                 rng.below(max.saturating_add(1).max(1)),
             )
         })
@@ -583,7 +583,7 @@ fn swap_entries<A: Arch>(a: &A, rng: &mut Rng, n: u32) -> Vec<SwpEntry> {
     // Type 0 with the largest offset is the all-zero pte on x86-64 (the
     // offset is stored complemented): not a swap pte, so use type 1.
     v.push(a.__swp_entry(1, max));
-    v.push(a.__swp_entry(MAX_SWAPFILES - 1, 0));
+    v.push(a.__swp_entry(a.swap_types().max_swapfiles() - 1, 0));
     v
 }
 
@@ -735,7 +735,7 @@ pub fn pte_swap_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
     let max = a.max_swapfile_offset();
     for _ in 0..p.pfns_per_prot * 16 {
         let (ty, off) = (
-            rng.below(MAX_SWAPFILES),
+            rng.below(a.swap_types().max_swapfiles()),
             rng.below(max.saturating_add(1).max(1)),
         );
         let e = a.__swp_entry(ty, off);

@@ -25,6 +25,7 @@ pub mod machine;
 pub mod map;
 pub mod mm;
 pub mod mmap;
+pub mod mremap;
 pub mod page;
 pub mod pgalloc;
 pub mod phys;

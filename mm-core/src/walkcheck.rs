@@ -24,7 +24,7 @@ use crate::family::{skip, Checker, FamilyResult, Rng};
 use crate::machine::{Machine, Mode};
 use crate::map;
 use crate::mm::Mm;
-use crate::swapops::{self, MAX_SWAPFILES};
+use crate::swapops;
 use crate::vtop::{vtop, Vtop, VtopOutcome};
 use crate::MmError;
 
@@ -179,7 +179,10 @@ pub fn random_mappings<A: Arch>(
             }
             Kind::Swap => {
                 let max = a.max_swapfile_offset();
-                let e = a.__swp_entry(rng.below(MAX_SWAPFILES), rng.below(max.min(1 << 30)));
+                let e = a.__swp_entry(
+                    rng.below(a.swap_types().max_swapfiles()),
+                    rng.below(max.min(1 << 30)),
+                );
                 map::set_pte(mm, va, a.__swp_entry_to_pte(e), false)
             }
             Kind::PmdMigration => {

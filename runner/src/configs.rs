@@ -7,7 +7,12 @@ use crate::error::CliError;
 
 /// Every configuration, in the order `ptlab arches` lists them.
 pub fn names() -> Vec<&'static str> {
-    arch_x86::X86::configurations().to_vec()
+    let mut v = arch_x86::X86::configurations().to_vec();
+    v.extend_from_slice(arch_ppc::Ppc::configurations());
+    v.extend_from_slice(arch_arm::Arm::configurations());
+    v.extend_from_slice(arch_s390::S390::configurations());
+    v.extend_from_slice(arch_sparc::Sparc64::configurations());
+    v
 }
 
 /// Code generic over the architecture, run for one named configuration.
@@ -24,6 +29,18 @@ pub trait Visitor {
 /// [`CliError::UnknownConfig`] naming the value and the known names.
 pub fn with_config<V: Visitor>(name: &str, v: V) -> Result<V::Out, CliError> {
     if let Some(x) = arch_x86::X86::from_name(name) {
+        return Ok(v.visit(x));
+    }
+    if let Some(x) = arch_ppc::Ppc::from_name(name) {
+        return Ok(v.visit(x));
+    }
+    if let Some(x) = arch_arm::Arm::from_name(name) {
+        return Ok(v.visit(x));
+    }
+    if let Some(x) = arch_s390::S390::from_name(name) {
+        return Ok(v.visit(x));
+    }
+    if let Some(x) = arch_sparc::Sparc64::from_name(name) {
         return Ok(v.visit(x));
     }
     Err(CliError::UnknownConfig {

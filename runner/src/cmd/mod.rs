@@ -3,8 +3,8 @@
 mod arches;
 mod conform;
 mod helper;
-mod oracle;
 mod lifecycle;
+mod oracle;
 mod pte;
 mod walk;
 

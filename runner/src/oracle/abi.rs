@@ -92,21 +92,48 @@ fn x86_emulator(mode: Mode) -> Result<Unicorn<'static, ()>, OracleError> {
 fn x86_externs() -> Vec<Extern> {
     vec![
         // Every `ret` is `jmp __x86_return_thunk` (-mfunction-return=thunk-extern).
-        Extern { name: "__x86_return_thunk", bytes: vec![0xc3] },
-        Extern { name: "__fentry__", bytes: vec![0xc3] },
+        Extern {
+            name: "__x86_return_thunk",
+            bytes: vec![0xc3],
+        },
+        Extern {
+            name: "__fentry__",
+            bytes: vec![0xc3],
+        },
         // A CPU with NX and PGE: massage_pgprot()/check_pgprot() keep every bit.
-        Extern { name: "__supported_pte_mask", bytes: u64::MAX.to_le_bytes().to_vec() },
+        Extern {
+            name: "__supported_pte_mask",
+            bytes: u64::MAX.to_le_bytes().to_vec(),
+        },
         // No PTI clearing of _PAGE_GLOBAL in PAGE_KERNEL*.
-        Extern { name: "__default_kernel_pte_mask", bytes: u64::MAX.to_le_bytes().to_vec() },
+        Extern {
+            name: "__default_kernel_pte_mask",
+            bytes: u64::MAX.to_le_bytes().to_vec(),
+        },
         // CONFIG_DYNAMIC_PHYSICAL_MASK: 52 bits, no SME.
-        Extern { name: "physical_mask", bytes: ((1u64 << 52) - 1).to_le_bytes().to_vec() },
-        Extern { name: "sme_me_mask", bytes: 0u64.to_le_bytes().to_vec() },
+        Extern {
+            name: "physical_mask",
+            bytes: ((1u64 << 52) - 1).to_le_bytes().to_vec(),
+        },
+        Extern {
+            name: "sme_me_mask",
+            bytes: 0u64.to_le_bytes().to_vec(),
+        },
         // No CPU feature bits: X86_FEATURE_SHSTK and LA57 off (the
         // unpatched alternatives test these bits at run time).
-        Extern { name: "boot_cpu_data", bytes: vec![0; 512] },
+        Extern {
+            name: "boot_cpu_data",
+            bytes: vec![0; 512],
+        },
         // CONFIG_X86_5LEVEL with LA57 off at boot: 4-level values.
-        Extern { name: "pgdir_shift", bytes: 39u32.to_le_bytes().to_vec() },
-        Extern { name: "ptrs_per_p4d", bytes: 1u32.to_le_bytes().to_vec() },
+        Extern {
+            name: "pgdir_shift",
+            bytes: 39u32.to_le_bytes().to_vec(),
+        },
+        Extern {
+            name: "ptrs_per_p4d",
+            bytes: 1u32.to_le_bytes().to_vec(),
+        },
     ]
 }
 
@@ -134,7 +161,7 @@ pub fn relocate_x86_64(r: &mut Region<'_>, rel: Reloc) -> Result<(), OracleError
     let a = rel.addend.unwrap_or(0);
     let sa = rel.sym.wrapping_add(a as u64);
     match rel.kind {
-        0 => Ok(()), // R_X86_64_NONE
+        0 => Ok(()),                // R_X86_64_NONE
         1 => r.wr64(rel.place, sa), // R_X86_64_64
         2 | 4 => {
             // R_X86_64_PC32, R_X86_64_PLT32: S + A - P, signed 32
@@ -150,19 +177,25 @@ pub fn relocate_x86_64(r: &mut Region<'_>, rel: Reloc) -> Result<(), OracleError
         10 => {
             // R_X86_64_32: zero-extended
             if sa > u64::from(u32::MAX) {
-                return Err(OracleError::Load(format!("R_X86_64_32 value {sa:#x} out of range")));
+                return Err(OracleError::Load(format!(
+                    "R_X86_64_32 value {sa:#x} out of range"
+                )));
             }
             r.wr32(rel.place, sa as u32)
         }
         11 => {
             // R_X86_64_32S: sign-extended
             if i32::try_from(sa as i64).is_err() {
-                return Err(OracleError::Load(format!("R_X86_64_32S value {sa:#x} out of range")));
+                return Err(OracleError::Load(format!(
+                    "R_X86_64_32S value {sa:#x} out of range"
+                )));
             }
             r.wr32(rel.place, sa as u32)
         }
         24 => r.wr64(rel.place, sa.wrapping_sub(rel.place)), // R_X86_64_PC64
-        t => Err(OracleError::Load(format!("unhandled x86_64 relocation type {t}"))),
+        t => Err(OracleError::Load(format!(
+            "unhandled x86_64 relocation type {t}"
+        ))),
     }
 }
 
@@ -176,14 +209,17 @@ pub fn relocate_i386(r: &mut Region<'_>, rel: Reloc) -> Result<(), OracleError> 
         None => r.rd32(rel.place)?,
     };
     match rel.kind {
-        0 => Ok(()), // R_386_NONE
+        0 => Ok(()),                                            // R_386_NONE
         1 => r.wr32(rel.place, a.wrapping_add(rel.sym as u32)), // R_386_32
         2 | 4 => r.wr32(
             // R_386_PC32, R_386_PLT32
             rel.place,
-            a.wrapping_add(rel.sym as u32).wrapping_sub(rel.place as u32),
+            a.wrapping_add(rel.sym as u32)
+                .wrapping_sub(rel.place as u32),
         ),
-        t => Err(OracleError::Load(format!("unhandled i386 relocation type {t}"))),
+        t => Err(OracleError::Load(format!(
+            "unhandled i386 relocation type {t}"
+        ))),
     }
 }
 
@@ -223,8 +259,14 @@ impl Abi for X86_64 {
         let sp = STACK_BASE + STACK_SIZE - 0x100 - 8;
         uc.mem_write(sp, &SENTINEL.to_le_bytes())
             .map_err(|e| emu_err("stack", e))?;
-        uc.reg_write(RegisterX86::RSP, sp).map_err(|e| emu_err("rsp", e))?;
-        let regs = [RegisterX86::RDI, RegisterX86::RSI, RegisterX86::RDX, RegisterX86::RCX];
+        uc.reg_write(RegisterX86::RSP, sp)
+            .map_err(|e| emu_err("rsp", e))?;
+        let regs = [
+            RegisterX86::RDI,
+            RegisterX86::RSI,
+            RegisterX86::RDX,
+            RegisterX86::RCX,
+        ];
         if args.len() > regs.len() {
             return Err(OracleError::Emu(format!("{} arguments", args.len())));
         }
@@ -234,7 +276,9 @@ impl Abi for X86_64 {
         uc.emu_start(addr, SENTINEL, 0, MAX_INSNS)
             .map_err(|e| emu_err(&format!("wrapper at {addr:#x}"), e))?;
         finish(uc, RegisterX86::RIP, addr)?;
-        let v = uc.reg_read(RegisterX86::RAX).map_err(|e| emu_err("rax", e))?;
+        let v = uc
+            .reg_read(RegisterX86::RAX)
+            .map_err(|e| emu_err("rax", e))?;
         Ok(v & mm_core::helpers::mask(ret_bits))
     }
 }
@@ -274,12 +318,19 @@ impl Abi for I386 {
         }
         let sp = STACK_BASE + STACK_SIZE - 0x100;
         uc.mem_write(sp, &st).map_err(|e| emu_err("stack", e))?;
-        uc.reg_write(RegisterX86::ESP, sp).map_err(|e| emu_err("esp", e))?;
+        uc.reg_write(RegisterX86::ESP, sp)
+            .map_err(|e| emu_err("esp", e))?;
         uc.emu_start(addr, SENTINEL, 0, MAX_INSNS)
             .map_err(|e| emu_err(&format!("wrapper at {addr:#x}"), e))?;
         finish(uc, RegisterX86::EIP, addr)?;
-        let lo = uc.reg_read(RegisterX86::EAX).map_err(|e| emu_err("eax", e))? & 0xffff_ffff;
-        let hi = uc.reg_read(RegisterX86::EDX).map_err(|e| emu_err("edx", e))? & 0xffff_ffff;
+        let lo = uc
+            .reg_read(RegisterX86::EAX)
+            .map_err(|e| emu_err("eax", e))?
+            & 0xffff_ffff;
+        let hi = uc
+            .reg_read(RegisterX86::EDX)
+            .map_err(|e| emu_err("edx", e))?
+            & 0xffff_ffff;
         let v = if ret_bits > 32 { hi << 32 | lo } else { lo };
         Ok(v & mm_core::helpers::mask(ret_bits))
     }
@@ -290,44 +341,104 @@ mod tests {
     use super::*;
 
     fn region(mem: &mut [u8]) -> Region<'_> {
-        Region { mem, base: 0x1000, big_endian: false }
+        Region {
+            mem,
+            base: 0x1000,
+            big_endian: false,
+        }
     }
 
     #[test]
     fn x86_64_abs64_and_pc32() {
         let mut m = vec![0u8; 32];
         let mut r = region(&mut m);
-        relocate_x86_64(&mut r, Reloc { kind: 1, place: 0x1000, sym: 0x20_0000, addend: Some(8) })
-            .unwrap();
-        relocate_x86_64(&mut r, Reloc { kind: 2, place: 0x1010, sym: 0x1000, addend: Some(-4) })
-            .unwrap();
-        relocate_x86_64(&mut r, Reloc { kind: 4, place: 0x1014, sym: 0x2000, addend: Some(-4) })
-            .unwrap();
+        relocate_x86_64(
+            &mut r,
+            Reloc {
+                kind: 1,
+                place: 0x1000,
+                sym: 0x20_0000,
+                addend: Some(8),
+            },
+        )
+        .unwrap();
+        relocate_x86_64(
+            &mut r,
+            Reloc {
+                kind: 2,
+                place: 0x1010,
+                sym: 0x1000,
+                addend: Some(-4),
+            },
+        )
+        .unwrap();
+        relocate_x86_64(
+            &mut r,
+            Reloc {
+                kind: 4,
+                place: 0x1014,
+                sym: 0x2000,
+                addend: Some(-4),
+            },
+        )
+        .unwrap();
         assert_eq!(u64::from_le_bytes(m[0..8].try_into().unwrap()), 0x20_0008);
         // S + A - P = 0x1000 - 4 - 0x1010 = -0x14
         assert_eq!(i32::from_le_bytes(m[16..20].try_into().unwrap()), -0x14);
-        assert_eq!(i32::from_le_bytes(m[20..24].try_into().unwrap()), 0x2000 - 4 - 0x1014);
+        assert_eq!(
+            i32::from_le_bytes(m[20..24].try_into().unwrap()),
+            0x2000 - 4 - 0x1014
+        );
     }
 
     #[test]
     fn x86_64_32s_range_and_unknown_type() {
         let mut m = vec![0u8; 16];
         let mut r = region(&mut m);
-        relocate_x86_64(&mut r, Reloc { kind: 11, place: 0x1000, sym: 0x10_0000, addend: Some(0x6b) })
-            .unwrap();
+        relocate_x86_64(
+            &mut r,
+            Reloc {
+                kind: 11,
+                place: 0x1000,
+                sym: 0x10_0000,
+                addend: Some(0x6b),
+            },
+        )
+        .unwrap();
         assert_eq!(u32::from_le_bytes(m[0..4].try_into().unwrap()), 0x10_006b);
         let mut r = region(&mut m);
         assert!(relocate_x86_64(
             &mut r,
-            Reloc { kind: 11, place: 0x1000, sym: 0x1_0000_0000, addend: Some(0) }
+            Reloc {
+                kind: 11,
+                place: 0x1000,
+                sym: 0x1_0000_0000,
+                addend: Some(0)
+            }
         )
         .is_err());
-        let e = relocate_x86_64(&mut r, Reloc { kind: 42, place: 0x1000, sym: 0, addend: None })
-            .unwrap_err();
+        let e = relocate_x86_64(
+            &mut r,
+            Reloc {
+                kind: 42,
+                place: 0x1000,
+                sym: 0,
+                addend: None,
+            },
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("type 42"), "{e}");
         // outside the region
-        assert!(relocate_x86_64(&mut r, Reloc { kind: 1, place: 0x100c, sym: 0, addend: Some(0) })
-            .is_err());
+        assert!(relocate_x86_64(
+            &mut r,
+            Reloc {
+                kind: 1,
+                place: 0x100c,
+                sym: 0,
+                addend: Some(0)
+            }
+        )
+        .is_err());
     }
 
     #[test]
@@ -336,9 +447,30 @@ mod tests {
         m[0..4].copy_from_slice(&8u32.to_le_bytes()); // implicit addend of R_386_32
         m[4..8].copy_from_slice(&(-4i32 as u32).to_le_bytes()); // of R_386_PC32
         let mut r = region(&mut m);
-        relocate_i386(&mut r, Reloc { kind: 1, place: 0x1000, sym: 0x20_0000, addend: None }).unwrap();
-        relocate_i386(&mut r, Reloc { kind: 2, place: 0x1004, sym: 0x1100, addend: None }).unwrap();
+        relocate_i386(
+            &mut r,
+            Reloc {
+                kind: 1,
+                place: 0x1000,
+                sym: 0x20_0000,
+                addend: None,
+            },
+        )
+        .unwrap();
+        relocate_i386(
+            &mut r,
+            Reloc {
+                kind: 2,
+                place: 0x1004,
+                sym: 0x1100,
+                addend: None,
+            },
+        )
+        .unwrap();
         assert_eq!(u32::from_le_bytes(m[0..4].try_into().unwrap()), 0x20_0008);
-        assert_eq!(u32::from_le_bytes(m[4..8].try_into().unwrap()), 0x1100 - 4 - 0x1004);
+        assert_eq!(
+            u32::from_le_bytes(m[4..8].try_into().unwrap()),
+            0x1100 - 4 - 0x1004
+        );
     }
 }

@@ -57,7 +57,9 @@ pub fn keys(frag: &Fragment) -> Result<(String, String, String, PathBuf), Oracle
 /// [`OracleError::Missing`] saying to run `ptlab oracle build`.
 pub fn current(frag: &Fragment) -> Result<Built, OracleError> {
     let (_, okey, kver, _) = keys(frag)?;
-    let dir = cache_dir().join("obj").join(format!("{}-{okey}", frag.config));
+    let dir = cache_dir()
+        .join("obj")
+        .join(format!("{}-{okey}", frag.config));
     let objects = object_list(frag, &dir);
     if objects.iter().any(|o| !o.exists()) {
         return Err(OracleError::Missing(format!(
@@ -65,7 +67,12 @@ pub fn current(frag: &Fragment) -> Result<Built, OracleError> {
             frag.config, frag.config
         )));
     }
-    Ok(Built { dir, objects, kernel: kver, key: okey })
+    Ok(Built {
+        dir,
+        objects,
+        kernel: kver,
+        key: okey,
+    })
 }
 
 fn object_list(frag: &Fragment, dir: &Path) -> Vec<PathBuf> {
@@ -129,7 +136,11 @@ pub fn build(frag: &Fragment) -> Result<(Built, Vec<String>), OracleError> {
     let bdir = cache.join("build").join(format!("{}-{pkey}", frag.config));
     let marker = bdir.join(".ptlab-prepared");
     if marker.exists() {
-        out.push(format!("{}: prepared tree cached ({})", frag.config, bdir.display()));
+        out.push(format!(
+            "{}: prepared tree cached ({})",
+            frag.config,
+            bdir.display()
+        ));
     } else {
         let t = std::time::Instant::now();
         std::fs::create_dir_all(&bdir).map_err(|e| OracleError::io(&bdir, e))?;
@@ -161,13 +172,19 @@ pub fn build(frag: &Fragment) -> Result<(Built, Vec<String>), OracleError> {
     let odir = cache.join("obj").join(format!("{}-{okey}", frag.config));
     let objects = object_list(frag, &odir);
     if objects.iter().all(|o| o.exists()) {
-        out.push(format!("{}: oracle objects cached ({})", frag.config, odir.display()));
+        out.push(format!(
+            "{}: oracle objects cached ({})",
+            frag.config,
+            odir.display()
+        ));
     } else {
         let t = std::time::Instant::now();
         let log = logs.join(format!("{}-wrapper.log", frag.config));
         let _ = std::fs::remove_file(&log);
         // kbuild writes next to the sources: build in a private copy.
-        let wcopy = cache.join("wrapper").join(format!("{}-{okey}", frag.config));
+        let wcopy = cache
+            .join("wrapper")
+            .join(format!("{}-{okey}", frag.config));
         std::fs::create_dir_all(&wcopy).map_err(|e| OracleError::io(&wcopy, e))?;
         let wsrc = repo_dir().join("oracle").join("wrapper");
         for f in WRAPPER_FILES {

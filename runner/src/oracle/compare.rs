@@ -114,7 +114,11 @@ pub struct Rng(u64);
 impl Rng {
     /// Seeded (0 is replaced by a fixed non-zero seed).
     pub fn new(seed: u64) -> Rng {
-        Rng(if seed == 0 { 0x9e37_79b9_7f4a_7c15 } else { seed })
+        Rng(if seed == 0 {
+            0x9e37_79b9_7f4a_7c15
+        } else {
+            seed
+        })
     }
     /// The next value.
     pub fn next(&mut self) -> u64 {
@@ -234,7 +238,9 @@ fn arg_lists<A: Arch>(h: &Helper<A>, inp: &Inputs, random: usize, rng: &mut Rng)
         }
         [_, "prot"] => {
             let n = ex.len();
-            let mut v: Vec<Vec<u64>> = (0..n).map(|i| vec![ex[i], ex[(i * 7919 + 13) % n]]).collect();
+            let mut v: Vec<Vec<u64>> = (0..n)
+                .map(|i| vec![ex[i], ex[(i * 7919 + 13) % n]])
+                .collect();
             for _ in 0..random {
                 v.push(vec![pick(&inp.entries, rng), pick(&inp.entries, rng)]);
             }
@@ -273,10 +279,10 @@ pub fn model_constant<A: Arch>(a: &A, name: &str) -> Option<u64> {
         "PTRS_PER_PGD" => u64::from(g.level(Level::Pgd).ptrs),
         "TASK_SIZE_MAX" => g.task_size(),
         "MAX_SWAPFILES_SHIFT" => u64::from(s::MAX_SWAPFILES_SHIFT),
-        "MAX_SWAPFILES" => s::MAX_SWAPFILES,
-        "SWP_MIGRATION_READ" => s::SWP_MIGRATION_READ,
-        "SWP_MIGRATION_WRITE" => s::SWP_MIGRATION_WRITE,
-        "SWP_PTE_MARKER" => s::SWP_PTE_MARKER,
+        "MAX_SWAPFILES" => a.swap_types().max_swapfiles(),
+        "SWP_MIGRATION_READ" => a.swap_types().migration_read(),
+        "SWP_MIGRATION_WRITE" => a.swap_types().migration_write(),
+        "SWP_PTE_MARKER" => a.swap_types().pte_marker_type(),
         _ => return None,
     })
 }
@@ -287,11 +293,17 @@ pub fn model_constant<A: Arch>(a: &A, name: &str) -> Option<u64> {
 /// [`OracleError::Emu`].
 pub fn emulator(abi: &dyn Abi, img: &Image) -> Result<Unicorn<'static, ()>, OracleError> {
     let mut uc = abi.emulator()?;
-    let e = |w: &str, x: unicorn_engine::unicorn_const::uc_error| OracleError::Emu(format!("{w}: {x:?}"));
-    uc.mem_map(CODE_BASE, CODE_SIZE, Prot::ALL).map_err(|x| e("map code", x))?;
-    uc.mem_write(CODE_BASE, &img.code).map_err(|x| e("write code", x))?;
-    uc.mem_map(EXT_BASE, EXT_SIZE, Prot::ALL).map_err(|x| e("map ext", x))?;
-    uc.mem_write(EXT_BASE, &img.ext).map_err(|x| e("write ext", x))?;
+    let e = |w: &str, x: unicorn_engine::unicorn_const::uc_error| {
+        OracleError::Emu(format!("{w}: {x:?}"))
+    };
+    uc.mem_map(CODE_BASE, CODE_SIZE, Prot::ALL)
+        .map_err(|x| e("map code", x))?;
+    uc.mem_write(CODE_BASE, &img.code)
+        .map_err(|x| e("write code", x))?;
+    uc.mem_map(EXT_BASE, EXT_SIZE, Prot::ALL)
+        .map_err(|x| e("map ext", x))?;
+    uc.mem_write(EXT_BASE, &img.ext)
+        .map_err(|x| e("write ext", x))?;
     Ok(uc)
 }
 
@@ -348,7 +360,8 @@ pub fn compare<A: Arch>(
                 Ok(k) => k,
                 Err(e) => {
                     if rep.call_errors.len() < 20 {
-                        rep.call_errors.push(format!("{}({}): {e}", h.name, hexes(&args)));
+                        rep.call_errors
+                            .push(format!("{}({}): {e}", h.name, hexes(&args)));
                     }
                     continue;
                 }
@@ -357,8 +370,16 @@ pub fn compare<A: Arch>(
             if k == m {
                 continue;
             }
-            let mm = Mismatch { args, kernel: k, model: m, xor: k ^ m };
-            if let Some(d) = deltas.iter().find(|d| d.explains(cfg, kernel, h.name, mm.xor)) {
+            let mm = Mismatch {
+                args,
+                kernel: k,
+                model: m,
+                xor: k ^ m,
+            };
+            if let Some(d) = deltas
+                .iter()
+                .find(|d| d.explains(cfg, kernel, h.name, mm.xor))
+            {
                 res.known += 1;
                 res.delta.get_or_insert_with(|| d.commit.clone());
                 res.known_example.get_or_insert(mm);
@@ -402,7 +423,10 @@ pub fn compare<A: Arch>(
 
 /// `0x1, 0x2`.
 pub fn hexes(v: &[u64]) -> String {
-    v.iter().map(|x| format!("{x:#x}")).collect::<Vec<_>>().join(", ")
+    v.iter()
+        .map(|x| format!("{x:#x}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

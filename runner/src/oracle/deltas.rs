@@ -59,7 +59,14 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Delta>, OracleError> {
         if !l.starts_with('|') || l.starts_with("|---") || l.starts_with("| configs") {
             continue;
         }
-        let cols: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+        // `\|` is a literal bar inside a cell.
+        let l = l.replace("\\|", "\u{1}");
+        let cols: Vec<String> = l
+            .trim_matches('|')
+            .split('|')
+            .map(|c| c.trim().replace('\u{1}', "|"))
+            .collect();
+        let cols: Vec<&str> = cols.iter().map(String::as_str).collect();
         let err = |why: String| OracleError::Parse {
             file: file.to_string(),
             why: format!("line {}: {why}", n + 1),
@@ -70,7 +77,10 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Delta>, OracleError> {
         let configs = if cols[0] == "*" {
             Vec::new()
         } else {
-            cols[0].split(',').map(|c| c.trim().trim_matches('`').to_string()).collect()
+            cols[0]
+                .split(',')
+                .map(|c| c.trim().trim_matches('`').to_string())
+                .collect()
         };
         let bits = if cols[2] == "any" {
             None
@@ -83,7 +93,10 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Delta>, OracleError> {
         };
         let k = cols[3].trim_matches('`');
         let kernels = if let Some(lo) = k.strip_suffix('+') {
-            (ver(lo).ok_or_else(|| err(format!("kernels '{k}'")))?, (u32::MAX, u32::MAX))
+            (
+                ver(lo).ok_or_else(|| err(format!("kernels '{k}'")))?,
+                (u32::MAX, u32::MAX),
+            )
         } else if let Some((lo, hi)) = k.split_once('-') {
             (
                 ver(lo).ok_or_else(|| err(format!("kernels '{k}'")))?,

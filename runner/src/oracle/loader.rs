@@ -36,16 +36,12 @@ pub struct Image {
     /// Every defined function symbol whose name starts with `oracle_`,
     /// without the prefix, with its address.
     pub wrappers: HashMap<String, u64>,
-    /// Every defined global symbol (all objects) with its address.
-    pub globals: HashMap<String, u64>,
     /// Externals no object defines and the ABI does not provide: they got
     /// zero-filled objects.  Reported, because a helper that reads one may
     /// compute something the kernel never would.
     pub unknown_externs: Vec<String>,
     /// Relocations applied.
     pub relocations: usize,
-    /// Whether the objects are 64-bit (`ELFCLASS64`).
-    pub is64: bool,
 }
 
 /// A little- or big-endian view for reading and writing words of a region.
@@ -146,7 +142,6 @@ pub fn load(abi: &dyn Abi, objects: &[(String, Vec<u8>)]) -> Result<Image, Oracl
         .map(|(f, b)| Elf::parse(b).map_err(|e| bad(f, e.to_string())))
         .collect::<Result<_, _>>()?;
     let big_endian = elfs.first().is_some_and(|e| !e.little_endian);
-    let is64 = elfs.first().is_some_and(|e| e.is_64);
 
     // 1. lay out every SHF_ALLOC section of every object.
     let mut code = vec![0u8; CODE_SIZE as usize];
@@ -277,9 +272,7 @@ pub fn load(abi: &dyn Abi, objects: &[(String, Vec<u8>)]) -> Result<Image, Oracl
         code,
         ext,
         wrappers,
-        globals,
         unknown_externs,
         relocations,
-        is64,
     })
 }

@@ -206,7 +206,10 @@ impl Fragment {
     /// # Errors
     /// As [`Fragment::parse`], and [`OracleError::Io`].
     pub fn load(config: &str) -> Result<Option<Fragment>, OracleError> {
-        let p = repo_dir().join("oracle").join("config").join(format!("{config}.config"));
+        let p = repo_dir()
+            .join("oracle")
+            .join("config")
+            .join(format!("{config}.config"));
         if !p.exists() {
             return Ok(None);
         }
@@ -221,7 +224,8 @@ mod tests {
 
     #[test]
     fn fragment_header_and_options() {
-        let t = "# ptlab-kernel-arch: x86\n# ptlab-cross-compile:\n# ptlab-defconfig: i386_defconfig\n\
+        let t =
+            "# ptlab-kernel-arch: x86\n# ptlab-cross-compile:\n# ptlab-defconfig: i386_defconfig\n\
                  # ptlab-loader: i386\n# ptlab-extra-objects: arch/x86/mm/pgprot.o\n# comment\n\
                  CONFIG_A=y\n# CONFIG_B is not set\n";
         let f = Fragment::parse("x86-pae", "f", t).unwrap();

@@ -11,7 +11,15 @@ use super::{cache_dir, read, OracleError};
 
 /// Debian packages for an x86 oracle build (cross compilers join this list
 /// with their architectures' fragments).
-pub const PACKAGES: &[&str] = &["linux-source-6.12", "flex", "bison", "bc", "libelf-dev", "make", "gcc"];
+pub const PACKAGES: &[&str] = &[
+    "linux-source-6.12",
+    "flex",
+    "bison",
+    "bc",
+    "libelf-dev",
+    "make",
+    "gcc",
+];
 /// Debian's kernel source tarball.
 pub const TARBALL: &str = "/usr/src/linux-source-6.12.tar.xz";
 /// Its top directory.
@@ -70,8 +78,10 @@ pub fn kernel_version(ksrc: &Path) -> Result<String, OracleError> {
     let mk = ksrc.join("Makefile");
     let text = read(&mk)?;
     let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(k).map(|r| r.trim_start_matches([' ', '=']).trim().to_string()))
+        text.lines().find_map(|l| {
+            l.strip_prefix(k)
+                .map(|r| r.trim_start_matches([' ', '=']).trim().to_string())
+        })
     };
     match (get("VERSION"), get("PATCHLEVEL"), get("SUBLEVEL")) {
         (Some(v), Some(p), Some(s)) => Ok(format!("{v}.{p}.{s}")),
@@ -149,13 +159,20 @@ pub fn setup(ksrc: Option<&Path>) -> Result<Vec<String>, OracleError> {
     let cache = cache_dir();
     std::fs::create_dir_all(&cache).map_err(|e| OracleError::io(&cache, e))?;
     let pkgs: Vec<&str> = if ksrc.is_some() {
-        PACKAGES.iter().copied().filter(|p| !p.starts_with("linux-source")).collect()
+        PACKAGES
+            .iter()
+            .copied()
+            .filter(|p| !p.starts_with("linux-source"))
+            .collect()
     } else {
         PACKAGES.to_vec()
     };
     let missing = missing_packages(&pkgs);
     if !missing.is_empty() {
-        let cmdline = format!("apt-get install -y --no-install-recommends {}", missing.join(" "));
+        let cmdline = format!(
+            "apt-get install -y --no-install-recommends {}",
+            missing.join(" ")
+        );
         if !is_root() {
             return Err(OracleError::Missing(format!(
                 "missing packages; run as root: apt-get update && {cmdline}"
@@ -201,7 +218,8 @@ pub fn setup(ksrc: Option<&Path>) -> Result<Vec<String>, OracleError> {
             let dst = cache.join("src");
             let tree = dst.join(TOP);
             let marker = dst.join(".ptlab-unpacked");
-            let tar_meta = std::fs::metadata(TARBALL).map_err(|e| OracleError::io(Path::new(TARBALL), e))?;
+            let tar_meta =
+                std::fs::metadata(TARBALL).map_err(|e| OracleError::io(Path::new(TARBALL), e))?;
             let stamp = format!("{TARBALL} {}", tar_meta.len());
             if marker.exists() && read(&marker)?.trim() == stamp && tree.join("Makefile").exists() {
                 out.push(format!("kernel tree already unpacked: {}", tree.display()));
@@ -209,11 +227,19 @@ pub fn setup(ksrc: Option<&Path>) -> Result<Vec<String>, OracleError> {
                 std::fs::create_dir_all(&dst).map_err(|e| OracleError::io(&dst, e))?;
                 let t = std::time::Instant::now();
                 let mut c = Command::new("tar");
-                c.arg("-xJf").arg(TARBALL).arg("-C").arg(&dst).arg("--wildcards");
+                c.arg("-xJf")
+                    .arg(TARBALL)
+                    .arg("-C")
+                    .arg(&dst)
+                    .arg("--wildcards");
                 for p in SLIM {
                     c.arg(format!("{TOP}/{p}"));
                 }
-                run_logged(c, "tar (slim kernel tree)", &cache.join("logs").join("setup-tar.log"))?;
+                run_logged(
+                    c,
+                    "tar (slim kernel tree)",
+                    &cache.join("logs").join("setup-tar.log"),
+                )?;
                 std::fs::write(&marker, &stamp).map_err(|e| OracleError::io(&marker, e))?;
                 out.push(format!(
                     "unpacked the slim kernel tree into {} ({:.1}s)",
