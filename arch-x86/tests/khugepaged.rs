@@ -455,3 +455,22 @@ fn mremap_racing_retract_makes_a_bogus_pmd_only_without_the_recheck() {
         assert!(m.reports().is_empty(), "{form:?}: {:?}", m.reports().all());
     }
 }
+
+#[test]
+fn latency_scenario_collapses_every_range_in_both_versions() {
+    use mm_core::collapse_latency::{run, LatencyParams};
+    let a = X86::from_name("x86_64").unwrap();
+    let p = LatencyParams {
+        ranges: 4,
+        faulters: 2,
+        pages_per_faulter: 16,
+    };
+    for v in [Version::V6_4, Version::V6_6] {
+        let r = run(&a, v, p).unwrap();
+        // Counts only: timings belong to `ptlab bench latency`.
+        assert_eq!(r.collapses, 4, "{v:?}");
+        assert_eq!(r.pmd_mapped, 4, "{v:?}");
+        assert!(r.faults > 0, "{v:?}: the faulting threads never ran");
+        assert!(r.p50_ns <= r.p99_ns && r.p99_ns <= r.p999_ns && r.p999_ns <= r.max_ns);
+    }
+}

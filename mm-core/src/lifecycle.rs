@@ -36,7 +36,18 @@ const SCRATCH_FRAMES: u64 = 256;
 
 fn scratch<A: Arch + Clone>(a: &A) -> Result<(Arc<Machine>, Arc<Mm<A>>), MmError> {
     let g = a.geometry();
-    let m = Machine::new(g, SCRATCH_FRAMES * g.page_size(), Mode::Deterministic)?;
+    // Room for `teardown_accounting`'s 48 scattered mappings even when each
+    // needs a new table at every level, and tables span several frames
+    // (s390's 16K region and segment tables: 13 frames per mapping with
+    // five levels).
+    let per_mapping: u64 = crate::arch::Level::ALL[1..]
+        .iter()
+        .map(|l| g.level(*l))
+        .filter(|l| !l.is_folded())
+        .map(|l| l.table_bytes.div_ceil(g.page_size()).max(1))
+        .sum();
+    let frames = SCRATCH_FRAMES.max(64 * per_mapping + 16);
+    let m = Machine::new(g, frames * g.page_size(), Mode::Deterministic)?;
     let mm = Mm::new(Arc::new(a.clone()), m.clone())?;
     Ok((m, mm))
 }

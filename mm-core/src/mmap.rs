@@ -134,17 +134,47 @@ pub fn pte_folio<A: Arch>(vma: &Vma<A>, addr: u64, pfn: u64, page_shift: u32) ->
 /// # Errors
 /// Memory errors; a folio put that fails its checks.
 pub fn zap_vma<A: Arch>(mm: &Mm<A>, vma: &Vma<A>) -> Result<(), MmError> {
+    zap_range(mm, vma, vma.start, vma.end)
+}
+
+/// `madvise(MADV_DONTNEED)` of `[start, start + len)` inside one vma: zap
+/// it under `mmap_read_lock` (the page tables stay).
+///
+/// # Errors
+/// [`MmError::Unsupported`] when the range is not inside one vma; as
+/// [`zap_vma`].
+pub fn madvise_dontneed<A: Arch>(mm: &Mm<A>, start: u64, len: u64) -> Result<(), MmError> {
+    let _r = mm.mmap_lock.read()?;
+    let vma = mm
+        .vma_lookup(start)
+        .filter(|v| start + len <= v.end)
+        .ok_or(MmError::Unsupported(format!(
+            "MADV_DONTNEED of [{start:#x}, +{len:#x}) outside one vma"
+        )))?;
+    zap_range(mm, &vma, start, start + len)
+}
+
+/// Zap `[start, end)` of `vma` (huge pmds only when the range covers them
+/// whole; a partial huge pmd is left, as splitting is not modelled).
+///
+/// # Errors
+/// As [`zap_vma`].
+pub fn zap_range<A: Arch>(mm: &Mm<A>, vma: &Vma<A>, start: u64, end: u64) -> Result<(), MmError> {
     let a = mm.arch();
     let g = a.geometry();
     let pmd_size = g.pmd_size();
     let machine = mm.machine().clone();
-    let mut addr = vma.start;
-    while addr < vma.end {
+    let mut addr = start;
+    while addr < end {
         let next = ((addr / pmd_size) + 1) * pmd_size;
-        let stop = next.min(vma.end);
+        let stop = next.min(end);
         if let Some(pmdp) = mm.find_pmd(addr)? {
             let pmd = mm.pmdp_get(pmdp)?;
             if a.pmd_trans_huge(pmd) {
+                if !addr.is_multiple_of(pmd_size) || stop != next {
+                    addr = stop;
+                    continue;
+                }
                 let _l = mm.pmd_lock(pmdp)?;
                 let pmd = mm.pmdp_get(pmdp)?;
                 if a.pmd_trans_huge(pmd) {

@@ -84,6 +84,12 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Benchmarks that write their figures.
+    Bench {
+        /// Which benchmark.
+        #[command(subcommand)]
+        which: BenchCmd,
+    },
     /// Run the conformance suite: helper identities, walks under emulation,
     /// lifecycle semantics.
     Conform {
@@ -198,5 +204,32 @@ pub enum PteOp {
         /// Level of the entry.
         #[arg(long, value_enum, default_value_t = EntryLevel::Pte)]
         level: EntryLevel,
+    },
+}
+
+/// `ptlab bench` benchmarks.
+#[derive(Subcommand, Debug)]
+pub enum BenchCmd {
+    /// Fault latency while MADV_COLLAPSE runs in the same mm, v6.4 against
+    /// v6.6 in one run.
+    Latency {
+        /// Configuration (see `ptlab arches`).
+        #[arg(long, default_value = "x86_64")]
+        arch: String,
+        /// PMD ranges to collapse.
+        #[arg(long, default_value_t = 24)]
+        ranges: u64,
+        /// Faulting threads.
+        #[arg(long, default_value_t = 2)]
+        faulters: usize,
+        /// Runs of each version (their results are pooled).
+        #[arg(long, default_value_t = 3)]
+        repeat: u32,
+        /// Where to write the figures as JSON.
+        #[arg(long, default_value = "target/bench/latency.json")]
+        output: PathBuf,
+        /// Also print the JSON on stdout instead of the table.
+        #[arg(long)]
+        json: bool,
     },
 }

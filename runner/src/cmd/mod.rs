@@ -1,6 +1,7 @@
 //! The commands.
 
 mod arches;
+mod bench;
 mod conform;
 mod helper;
 mod lifecycle;
@@ -19,6 +20,7 @@ pub fn run(cmd: Cmd) -> Result<bool, CliError> {
     match cmd {
         Cmd::Arches { json } => arches::run(json),
         Cmd::Pte { arch, json, op } => pte::run(&arch, op, json),
+        Cmd::Bench { which } => bench::run(which),
         Cmd::Lifecycle {
             arch,
             variant,
