@@ -11,6 +11,7 @@
 //! retracted page table by RCU".
 
 pub mod arch;
+pub mod collapse_check;
 pub mod collapse_latency;
 pub mod debug_vm_pgtable;
 pub mod emulate;

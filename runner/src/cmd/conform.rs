@@ -2,8 +2,9 @@
 //!
 //! For each configuration it runs the groups that exist so far — helper
 //! identities (`mm/debug_vm_pgtable.c`'s families), walk agreement with the
-//! emulated MMU over random mappings, and the lifecycle semantics of the
-//! v6.6 series — and prints a configuration × family matrix.  A family that
+//! emulated MMU over random mappings, the lifecycle semantics of the v6.6
+//! series, and khugepaged's collapse scenarios in v6.4 and v6.6 — and prints
+//! a configuration × family matrix.  A family that
 //! does not apply is a skip with its reason.  The exit code is 1 when any
 //! family fails.
 
@@ -40,7 +41,7 @@ pub struct Options {
 }
 
 /// The groups, in order.
-const GROUPS: [&str; 3] = ["helpers", "walks", "lifecycle"];
+const GROUPS: [&str; 4] = ["helpers", "walks", "lifecycle", "collapse"];
 
 /// One row: a family's result in one configuration.
 struct Row {
@@ -78,7 +79,8 @@ impl Visitor for RunGroup<'_> {
                 )?
                 .family,
             ],
-            _ => lifecycle::run_all(&a).map_err(CliError::Model)?,
+            "lifecycle" => lifecycle::run_all(&a).map_err(CliError::Model)?,
+            _ => mm_core::collapse_check::run_all(&a).map_err(CliError::Model)?,
         })
     }
 }
