@@ -23,8 +23,8 @@
 //!
 //! Accesses are privileged (the CPU is in SVC mode), so what is checked:
 //! validity and type of every descriptor, the AF (LPAE), and for writes
-//! APX / AP[2] (read-only for every privilege level).  Not checked: the
-//! user bits (AP[1], `L_PTE_USER`: a privileged access is allowed either
+//! APX / AP\[2\] (read-only for every privilege level).  Not checked: the
+//! user bits (AP\[1\], `L_PTE_USER`: a privileged access is allowed either
 //! way), XN/PXN (data accesses only), memory attributes, nG.  The walk
 //! writes nothing back (no hardware AF or dirty update).
 
@@ -182,7 +182,7 @@ impl ArmWalker {
             ArmMode::Classic => (16384, 16384),
             ArmMode::Lpae => (32, 32),
         };
-        if root_pa % align != 0 || root_pa + bytes > self.machine.phys.size() {
+        if !root_pa.is_multiple_of(align) || root_pa + bytes > self.machine.phys.size() {
             return Err(EmuError::Emulator {
                 op: "ttbr0",
                 detail: format!(

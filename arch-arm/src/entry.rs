@@ -109,7 +109,7 @@ pub mod classic {
     pub const PTE_EXT_TEX1: u64 = 1 << 6;
     /// `PTE_EXT_TEX(7)`, the whole TEX field (bits 6-8).
     pub const PTE_EXT_TEX_MASK: u64 = 7 << 6;
-    /// `PTE_EXT_APX` (pgtable-2level-hwdef.h): bit 9, AP[2]: read-only.
+    /// `PTE_EXT_APX` (pgtable-2level-hwdef.h): bit 9, AP\[2\]: read-only.
     pub const PTE_EXT_APX: u64 = 1 << 9;
     /// `PTE_EXT_SHARED` (pgtable-2level-hwdef.h): bit 10, S.
     pub const PTE_EXT_SHARED: u64 = 1 << 10;
@@ -223,10 +223,10 @@ pub mod classic {
     /// (mm/proc-v7-2level.S) stores 2048 bytes after the Linux pte:
     ///
     /// 1. `bic r3, r1, #0x3f0; bic r3, r3, #PTE_TYPE_MASK` — drop Linux bits
-    ///    4-9 and the type bits (MT[1:0] stays as B and C, SHARED as S);
+    ///    4-9 and the type bits (MT\[1:0\] stays as B and C, SHARED as S);
     /// 2. `orr r3, r3, r2; orr r3, r3, #PTE_EXT_AP0 | 2` — ext, AP0, small
     ///    page;
-    /// 3. `tst r1, #1 << 4; orrne r3, r3, #PTE_EXT_TEX(1)` — MT[2] as TEX[0];
+    /// 3. `tst r1, #1 << 4; orrne r3, r3, #PTE_EXT_TEX(1)` — MT\[2\] as TEX\[0\];
     /// 4. `eor r1, r1, #L_PTE_DIRTY; tst r1, #L_PTE_RDONLY | L_PTE_DIRTY;
     ///    orrne r3, r3, #PTE_EXT_APX` — read-only unless writable and dirty;
     /// 5. USER sets AP1, XN sets `PTE_EXT_XN`;
@@ -290,7 +290,7 @@ pub mod lpae {
     /// `L_PTE_PRESENT` (pgtable-3level.h): bits 0-1, so a PROT_NONE pte
     /// whose valid bit `set_pte_ext` cleared stays present.
     pub const L_PTE_PRESENT: u64 = 3;
-    /// `L_PTE_USER` (pgtable-3level.h): bit 6, AP[1].
+    /// `L_PTE_USER` (pgtable-3level.h): bit 6, AP\[1\].
     pub const L_PTE_USER: u64 = 1 << 6;
     /// `L_PTE_SHARED` (pgtable-3level.h): bits 8-9, SH = inner shareable.
     pub const L_PTE_SHARED: u64 = 3 << 8;
@@ -306,7 +306,7 @@ pub mod lpae {
     pub const L_PTE_NONE: u64 = 1 << 57;
     /// `L_PTE_RDONLY` (pgtable-3level.h): bit 58 (software).
     pub const L_PTE_RDONLY: u64 = 1 << 58;
-    /// `L_PTE_SWP_EXCLUSIVE` (pgtable-3level.h): bit 7 of a swap pte (AP[2]
+    /// `L_PTE_SWP_EXCLUSIVE` (pgtable-3level.h): bit 7 of a swap pte (AP\[2\]
     /// in a live one).
     pub const L_PTE_SWP_EXCLUSIVE: u64 = 1 << 7;
 
@@ -335,7 +335,7 @@ pub mod lpae {
     pub const PMD_TYPE_SECT: u64 = 1;
     /// `PMD_TABLE_BIT` (pgtable-3level-hwdef.h): bit 1.
     pub const PMD_TABLE_BIT: u64 = 1 << 1;
-    /// `PMD_SECT_USER` (pgtable-3level-hwdef.h): AP[1], bit 6.
+    /// `PMD_SECT_USER` (pgtable-3level-hwdef.h): AP\[1\], bit 6.
     pub const PMD_SECT_USER: u64 = 1 << 6;
     /// `PMD_SECT_AP2` (pgtable-3level-hwdef.h): bit 7, read-only.
     pub const PMD_SECT_AP2: u64 = 1 << 7;

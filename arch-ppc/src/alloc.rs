@@ -393,15 +393,16 @@ pub(crate) fn frag_destroy(mm: &Mm<Ppc>, kind: Kind, variant: Variant) -> Result
     let base = page_base(machine, cur);
     let before = page.pt_frag_refcount.load(Ordering::Acquire);
     if before < drop_n {
-        let reason = format!(
-            "{}_frag_destroy: pt_frag_refcount {before} < {drop_n} unused fragments",
-            kind.level()
-        );
-        machine.reports().push(Report::Invariant(reason.clone()));
-        return Err(MmError::BadPage {
-            pfn: base >> p.layout().page_shift,
-            reason,
-        });
+        // The kernel's atomic_sub_and_test() would go negative and leak the
+        // page silently; the model says so and leaks it the same way.
+        machine.reports().push(Report::Invariant(format!(
+            "{}_frag_destroy: pt_frag_refcount {before} < {drop_n} unused fragments \
+             (a fragment of page {:#x} was freed twice); the page is leaked",
+            kind.level(),
+            base >> p.layout().page_shift
+        )));
+        page.pt_frag_refcount.store(0, Ordering::Release);
+        return Ok(());
     }
     let left = page.pt_frag_refcount.fetch_sub(drop_n, Ordering::AcqRel) - drop_n;
     machine.events().push(|| {

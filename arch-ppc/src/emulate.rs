@@ -329,7 +329,7 @@ impl HwWalker for PpcGuestWalker {
     /// One guest walk per call.  The model must be quiescent meanwhile.
     fn translate(&mut self, root_pa: u64, va: u64, access: Access) -> Result<HwOutcome, EmuError> {
         let w = self.walk(root_pa, va, access == Access::Write)?;
-        if w.status == 0 {
+        if w.status & 0xff == 0 {
             return Ok(HwOutcome::Translated { pa: w.pa });
         }
         Ok(HwOutcome::Fault {

@@ -343,6 +343,14 @@ mod expected {
          the freed table's bytes) stay until its last fragment goes, and powerpc never hands \
          a freed fragment out again, so no stale read can be observed",
     );
+    /// khugepaged v6.4's immediate pte_free() under a reader.
+    pub const COLLAPSE_STALE: (&str, &str) = (
+        "collapse_reader_vs_free",
+        "PTE_FRAG_NR > 1: v6.4 khugepaged's immediate pte_free() of a retracted table only \
+         drops one fragment reference; the page stays allocated while its other fragments \
+         are held, so the reader's use-after-free is real but not observable as a stale read \
+         (the table bytes are never reused for another table)",
+    );
     /// The rcu_head family on fragment pages.
     pub const REUSE_FRAG: (&str, &str) = (
         "rcu_head_reuse",
@@ -418,7 +426,7 @@ impl Arch for Ppc {
         use expected::*;
         let frag = self.layout.pte_frag_nr() > 1;
         match (frag, self.variant) {
-            (true, _) => &[GRACE, STALE, REUSE_FRAG],
+            (true, _) => &[GRACE, STALE, REUSE_FRAG, COLLAPSE_STALE],
             (false, Variant::V1) => &[],
             (false, _) => &[REUSE_MERGED],
         }

@@ -425,9 +425,12 @@ pub fn __tlb_remove_table(
 
 /// `pte_free_defer(mm, pgtable)` in the selected variant.
 ///
+/// v1 reports a second `call_rcu()` on the page's queued rcu_head
+/// (`RcuHeadReuse`) and carries on, as Linux's `void` `call_rcu()` would.
+///
 /// # Errors
-/// [`MmError::RcuHeadInUse`] (v1, the page's rcu_head already queued);
-/// as [`page_table_free`].
+/// As [`page_table_free`]; [`MmError::MmFreed`] (v1) for an mm that is
+/// being dropped.
 pub fn pte_free_defer(a: &S390, mm: &Mm<S390>, table_pa: u64) -> Result<(), MmError> {
     match a.variant_kind() {
         Variant::Merged => {
@@ -502,9 +505,19 @@ fn pte_free_defer_v1(a: &S390, mm: &Mm<S390>, table_pa: u64) -> Result<(), MmErr
             });
             Ok(())
         }
-        // The page's word now names this half; the queued callback will
-        // free it instead of the first one, and this mmgrab() is never
-        // dropped: the leak the corrupted RCU list would leave behind.
+        // Linux's call_rcu() returns nothing: re-queuing the head corrupts
+        // the callback list silently.  mm-core reported it and refused; the
+        // page's word now names this half, so the queued callback frees it
+        // instead of the first one, and this mmgrab() is never dropped.
+        Err(MmError::RcuHeadInUse { .. }) => {
+            mm.machine().events().push(|| Event::Deferred {
+                pa: table_pa,
+                how: format!(
+                    "v1: mmgrab(mm), page->pt_mm = mm | {bit}, call_rcu on the page's rcu_head ALREADY QUEUED (reported; the queued callback will now free half {bit})"
+                ),
+            });
+            Ok(())
+        }
         Err(e) => Err(e),
     }
 }

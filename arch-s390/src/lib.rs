@@ -287,13 +287,13 @@ static FLAGS: &[FlagBit] = &[
         kind: FlagKind::Leaf,
     },
     FlagBit {
-        name: "SEG_TYPE",
+        name: "TT_R1",
         mask: _SEGMENT_ENTRY_TYPE_MASK,
-        doc: "0x00c, IBM bits 60-61, TT: table type (00 segment, 01 R3, 10 R2, 11 R1) (pgtable.h)",
+        doc: "0x00c, IBM bits 60-61, TT = 11: a region-first entry (10 R2, 01 R3, 00 segment; only 11 decodes as a name) (pgtable.h)",
         kind: FlagKind::Table,
     },
     FlagBit {
-        name: "SEG_INVALID",
+        name: "TABLE_INVALID",
         mask: _SEGMENT_ENTRY_INVALID,
         doc: "0x020, IBM bit 58, I: invalid segment/region entry (pgtable.h)",
         kind: FlagKind::Table,
@@ -414,12 +414,18 @@ impl Arch for S390 {
                  halves are free, so a second pte_free_defer() of one table is a double \
                  page_table_free(), which the model reports as such, not an rcu_head reuse",
             )],
+            Variant::V1 | Variant::V1Mmdrop if self.pgste => &[(
+                "rcu_head_reuse",
+                "v1 reports the second call_rcu() on the page's queued rcu_head (rcu_head_reuse) \
+                 but, like Linux's void call_rcu(), returns no error to the caller",
+            )],
             Variant::V1 | Variant::V1Mmdrop => &[
                 (
                     "rcu_head_reuse",
                     "v1 call_rcu()s the page's rcu_head while the half-free page is on \
                      mm->context.pgtable_list, whose link the rcu_head overlays: the family sees \
-                     rcu_head_overlays_list besides the reuse it expects",
+                     rcu_head_overlays_list besides the reuse it expects (and v1, like Linux's \
+                     void call_rcu(), returns no error for the reuse)",
                 ),
                 (
                     "pte_free_defer_grace",

@@ -213,7 +213,7 @@ impl SparcWalker {
             });
         }
         let size = machine.phys.size();
-        if machine.phys.page_shift() != PAGE_SHIFT || size % (1 << PAGE_SHIFT) != 0 {
+        if machine.phys.page_shift() != PAGE_SHIFT || !size.is_multiple_of(1 << PAGE_SHIFT) {
             return Err(EmuError::Emulator {
                 op: "new",
                 detail: format!("physical memory of {size} bytes is not in 8K frames"),
@@ -368,7 +368,8 @@ impl SparcWalker {
     /// [`EmuError::Emulator`] when the guest raises a trap, does not reach a
     /// `retl`, or Unicorn fails; [`EmuError::Mm`] for a root outside memory.
     pub fn miss(&mut self, pgd_pa: u64, va: u64, write: bool) -> Result<GuestMiss, EmuError> {
-        if pgd_pa % (1 << PAGE_SHIFT) != 0 || pgd_pa + (1 << PAGE_SHIFT) > self.machine.phys.size()
+        if !pgd_pa.is_multiple_of(1 << PAGE_SHIFT)
+            || pgd_pa + (1 << PAGE_SHIFT) > self.machine.phys.size()
         {
             return Err(EmuError::Mm(MmError::BadAddress { pa: pgd_pa }));
         }
@@ -488,7 +489,7 @@ impl HwWalker for SparcWalker {
         )
     }
 
-    /// The TTE's physical-address field: PA[42:13] on sun4u, PA[55:13] on
+    /// The TTE's physical-address field: PA\[42:13\] on sun4u, PA\[55:13\] on
     /// sun4v.
     fn phys_bits(&self) -> u32 {
         match self.tte {

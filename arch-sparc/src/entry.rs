@@ -103,7 +103,7 @@ pub const _PAGE_SZALL_4U: u64 = 0x6001_0000_0000_0000;
 pub const _PAGE_SN_4U: u64 = 0x0000_8000_0000_0000;
 /// `_PAGE_RES2_4U` (pgtable_64.h): reserved.
 pub const _PAGE_RES2_4U: u64 = 0x0000_7800_0000_0000;
-/// `_PAGE_PADDR_4U` (pgtable_64.h): PA[42:13].
+/// `_PAGE_PADDR_4U` (pgtable_64.h): PA\[42:13\].
 pub const _PAGE_PADDR_4U: u64 = 0x0000_07FF_FFFF_E000;
 /// `_PAGE_SOFT_4U` (pgtable_64.h): software bits 7-12.
 pub const _PAGE_SOFT_4U: u64 = 0x1F80;
@@ -148,7 +148,7 @@ pub const _PAGE_ACCESSED_4V: u64 = 0x1000_0000_0000_0000;
 pub const _PAGE_READ_4V: u64 = 0x0800_0000_0000_0000;
 /// `_PAGE_WRITE_4V` (pgtable_64.h): writable, software.
 pub const _PAGE_WRITE_4V: u64 = 0x0400_0000_0000_0000;
-/// `_PAGE_PADDR_4V` (pgtable_64.h): PA[55:13].
+/// `_PAGE_PADDR_4V` (pgtable_64.h): PA\[55:13\].
 pub const _PAGE_PADDR_4V: u64 = 0x00FF_FFFF_FFFF_E000;
 /// `_PAGE_IE_4V` (pgtable_64.h): invert endianness.
 pub const _PAGE_IE_4V: u64 = 0x1000;

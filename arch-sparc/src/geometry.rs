@@ -33,7 +33,7 @@ const fn level(shift: u32) -> LevelGeometry {
 ///   (sun4v).  (`TASK_SIZE` itself is `-VPTE_SIZE`, and user space also has
 ///   the high side of the hole, above `sparc64_va_hole_top`; the model does
 ///   not draw addresses there.)
-/// * `phys_bits`: sun4u 43, the width of `_PAGE_PADDR_4U` (PA[42:13]:
+/// * `phys_bits`: sun4u 43, the width of `_PAGE_PADDR_4U` (PA\[42:13\]:
 ///   `pte_pfn()` drops anything wider; the CPU itself has `max_phys_bits`
 ///   42); sun4v 53, `MAX_PHYS_ADDRESS_BITS` (`_PAGE_PADDR_4V` holds 56).
 /// * Split pmd locks: sparc64 does not select `ARCH_ENABLE_SPLIT_PMD_PTLOCK`,

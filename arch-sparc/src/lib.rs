@@ -143,10 +143,8 @@ static FLAGS_SUN4V: &[FlagBit] = &[
     flag!("SOFT", _PAGE_SOFT_4V, "bits 5:4: software bits (pgtable_64.h)", Entry),
     flag!("PRESENT", _PAGE_PRESENT_4V, "bit 4, SOFT: present, software; pte_present() (pgtable_64.h)", Entry),
     flag!("RESV", _PAGE_RESV_4V, "bit 3: reserved (pgtable_64.h)", Entry),
-    flag!("SZ64K", 0x1, "bits 2:0 = 1: 64K page (pgtable_64.h)", Leaf),
-    flag!("SZ512K", 0x2, "bits 2:0 = 2: 512K page (pgtable_64.h)", Leaf),
     flag!("SZ4MB", _PAGE_SZ4MB_4V, "bits 2:0 = 3: 4M page, _PAGE_SZHUGE_4V: pmd_mkhuge() (pgtable_64.h)", Leaf),
-    flag!("SZALL", _PAGE_SZALL_4V, "bits 2:0: the page-size field (8K << 3n; 7 = 16G) (pgtable_64.h)", Leaf),
+    flag!("SZ16GB", _PAGE_SZALL_4V, "bits 2:0 = 7: 16G page; the size field is 8K << 3n, 0 = 8K, 1 = 64K, 2 = 512K, 3 = 4M (pgtable_64.h)", Leaf),
     flag!("SWP_EXCLUSIVE", _PAGE_SWP_EXCLUSIVE, "bit 20 of a swap pte: PG_anon_exclusive, v6.3+ (pgtable_64.h)", Swap),
     flag!("SWP_TYPE", SWP_TYPE_MASK << PAGE_SHIFT, "bits 19:13 of a swap pte: the type (pgtable_64.h)", Swap),
 ];
@@ -154,9 +152,7 @@ static FLAGS_SUN4V: &[FlagBit] = &[
 /// `flag_bits()` of sun4u.
 static FLAGS_SUN4U: &[FlagBit] = &[
     flag!("VALID", _PAGE_VALID, "bit 63, V: valid TTE; also _PAGE_R, set only while young; the TLB-miss walk loads only V=1 entries (pgtable_64.h)", Entry),
-    flag!("SZ4MB", _PAGE_SZ4MB_4U, "bits 62:61 = 3: 4M page, _PAGE_SZHUGE_4U: pmd_mkhuge() (pgtable_64.h)", Leaf),
-    flag!("SZ512K", _PAGE_SZ512K_4U, "bit 62: 512K page (with bit 61: 4M) (pgtable_64.h)", Leaf),
-    flag!("SZ64K", _PAGE_SZ64K_4U, "bit 61: 64K page (with bit 62: 4M; with bit 48: Panther 256M) (pgtable_64.h)", Leaf),
+    flag!("SZ4MB", _PAGE_SZ4MB_4U, "bits 62:61 = 3: 4M page, _PAGE_SZHUGE_4U: pmd_mkhuge(); 1 = 64K, 2 = 512K, with bit 48 32M/256M (pgtable_64.h)", Leaf),
     flag!("NFO", _PAGE_NFO_4U, "bit 60: no-fault only (pgtable_64.h)", Entry),
     flag!("IE", _PAGE_IE_4U, "bit 59: invert endianness (pgtable_64.h)", Entry),
     flag!("SOFT2", _PAGE_SOFT2_4U, "bits 58:50: software bits, set 2 (pgtable_64.h)", Entry),

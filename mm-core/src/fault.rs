@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use crate::arch::{Arch, Pmd};
-use crate::file::{folio_get, Folio};
+use crate::file::{folio_get, folio_lock, folio_put, folio_unlock, AddressSpace, Folio};
 use crate::map;
 use crate::mm::{Mm, Rss};
 use crate::vma::Vma;
@@ -109,7 +109,6 @@ fn fault_once<A: Arch>(
 ) -> Result<Option<Fault>, MmError> {
     let a = mm.arch();
     let g = a.geometry();
-    let page = g.page_size();
     let pmdp = map::pmd_alloc(mm, va)?;
     let pmd: Pmd = mm.pmdp_get(pmdp)?;
     if a.pmd_trans_huge(pmd) {
@@ -129,20 +128,56 @@ fn fault_once<A: Arch>(
         }
         return Ok(Some(Fault::Pmd));
     }
+    // filemap_fault(): take a reference and the folio lock, then check the
+    // folio is still the one the cache holds (a collapse replaces folios
+    // while holding their locks, so it cannot happen under ours).
     let file_folio = match &vma.file {
         Some(f) => {
             let index = vma.linear_page_index(va, g.page_shift);
-            match f.get_or_read(index) {
-                Ok(folio) => Some((f.clone(), folio, index)),
+            let folio = match f.get_folio_ref(index) {
+                Ok(folio) => folio,
                 Err(MmError::Unsupported(_)) => return Ok(Some(Fault::Sigbus)),
+                Err(MmError::Retry) => {
+                    // A hole of a range being collapsed: wait for it.
+                    crate::sync::cpu_relax();
+                    return Ok(None);
+                }
                 Err(e) => return Err(e),
+            };
+            folio_lock(mm.machine(), &folio)?;
+            if f.find_folio(index) != Some(folio) {
+                folio_unlock(mm.machine(), &folio)?;
+                folio_put(mm.machine(), &folio)?;
+                return Ok(None);
             }
+            Some((f.clone(), folio, index))
         }
         None => None,
     };
+    let r = fault_locked(mm, vma, va, write, pmdp, pmd, &file_folio);
+    if let Some((_, folio, _)) = &file_folio {
+        folio_unlock(mm.machine(), folio)?;
+        folio_put(mm.machine(), folio)?;
+    }
+    r
+}
+
+/// The rest of a fault, with the file folio (if any) referenced and locked.
+fn fault_locked<A: Arch>(
+    mm: &Arc<Mm<A>>,
+    vma: &Vma<A>,
+    va: u64,
+    write: bool,
+    pmdp: EntryPtr,
+    pmd: Pmd,
+    file_folio: &Option<(Arc<AddressSpace<A>>, Folio, u64)>,
+) -> Result<Option<Fault>, MmError> {
+    let a = mm.arch();
+    let g = a.geometry();
+    let page = g.page_size();
     // A PMD-order folio, aligned, that the vma maps whole: map it by pmd
     // (unless a private write needs a copy of one page).
-    if let Some((_, folio, _)) = &file_folio {
+    if let Some((_, folio, _)) = file_folio {
         let haddr = va & !(g.pmd_size() - 1);
         let order = g.level(crate::arch::Level::Pmd).shift - g.page_shift;
         let fits = folio.order == order
@@ -157,7 +192,12 @@ fn fault_once<A: Arch>(
             return Ok(None);
         }
     }
-    map::pte_alloc(mm, pmdp, va)?;
+    match map::pte_alloc(mm, pmdp, va) {
+        // The pmd became huge meanwhile (do_set_pmd by another fault, or
+        // MADV_COLLAPSE installing it): retry, which sees the huge pmd.
+        Err(MmError::AlreadyMapped { .. }) => return Ok(None),
+        r => r?,
+    }
     let Some(locked) = mm.pte_offset_map_lock(pmdp, va)? else {
         return Ok(None);
     };
@@ -176,7 +216,7 @@ fn fault_once<A: Arch>(
     }
     let prot = vma.page_prot(a);
     let machine = mm.machine();
-    let pte = match (&file_folio, write && !vma.shared()) {
+    let pte = match (file_folio, write && !vma.shared()) {
         (Some((f, folio, index)), false) => {
             folio_get(machine, folio)?;
             mm.add_rss(if f.shmem { Rss::Shmem } else { Rss::File }, 1);
@@ -251,14 +291,23 @@ fn access_user<A: Arch>(
         let a = va + off as u64;
         let n = ((page - a % page) as usize).min(len - off);
         loop {
-            // Hold mmap_lock across the access, so the page stays mapped.
             let _r = mm.mmap_lock.read()?;
-            match mm.translate(a)? {
-                Some((pa, w)) if w || !write => {
-                    f(pa, off, n)?;
-                    break;
+            // The access is one CPU's load or store through its TLB: it is
+            // atomic with respect to TLB-shootdown IPIs, which is what
+            // `flush_tlb()` after unmapping waits for (see
+            // [`crate::mm::Mm::flush_tlb`]).
+            let done = {
+                let _irq = mm.machine().irq.read_lock();
+                match mm.translate(a)? {
+                    Some((pa, w)) if w || !write => {
+                        f(pa, off, n)?;
+                        true
+                    }
+                    _ => false,
                 }
-                _ => {}
+            };
+            if done {
+                break;
             }
             match handle_mm_fault(mm, a, write)? {
                 Fault::Pte | Fault::Pmd => {}

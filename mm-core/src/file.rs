@@ -82,6 +82,10 @@ pub struct AddressSpace<A: Arch> {
     pub shmem: bool,
     machine: Arc<Machine>,
     i_pages: Mutex<BTreeMap<u64, Folio>>,
+    /// Ranges `[start, end)` a collapse has frozen: a hole there cannot be
+    /// filled until the collapse stores its folio (Linux stores the locked
+    /// new folio, or `XA_RETRY_ENTRY`, in the holes first).
+    frozen: Mutex<Vec<(u64, u64)>>,
     /// `i_mmap_rwsem`.
     pub i_mmap_rwsem: RwSem,
     i_mmap: Mutex<Vec<MmapRef<A>>>,
@@ -109,6 +113,7 @@ impl<A: Arch> AddressSpace<A> {
             shmem,
             machine,
             i_pages: Mutex::new(BTreeMap::new()),
+            frozen: Mutex::new(Vec::new()),
             i_mmap_rwsem: RwSem::new("i_mmap_rwsem"),
             i_mmap: Mutex::new(Vec::new()),
             size_pages: AtomicU64::new(size_pages),
@@ -162,10 +167,23 @@ impl<A: Arch> AddressSpace<A> {
     /// folio) if the cache has none (`filemap_fault()` / `shmem_get_folio()`).
     ///
     /// # Errors
-    /// [`MmError::OutOfMemory`]; [`MmError::BadVa`] style errors are the
-    /// caller's (an index beyond the file is refused with
-    /// [`MmError::Unsupported`]).
+    /// [`MmError::OutOfMemory`]; [`MmError::Retry`] for a hole in a range a
+    /// collapse has frozen; an index beyond the file is refused with
+    /// [`MmError::Unsupported`].
     pub fn get_or_read(&self, index: u64) -> Result<Folio, MmError> {
+        self.read_folio(index, false)
+    }
+
+    /// [`AddressSpace::get_or_read`] for the collapse that froze the range
+    /// (it reads a regular file's holes in itself).
+    ///
+    /// # Errors
+    /// As [`AddressSpace::get_or_read`], without [`MmError::Retry`].
+    pub fn get_or_read_frozen(&self, index: u64) -> Result<Folio, MmError> {
+        self.read_folio(index, true)
+    }
+
+    fn read_folio(&self, index: u64, through_frozen: bool) -> Result<Folio, MmError> {
         if index >= self.size_pages() {
             return Err(MmError::Unsupported(format!(
                 "file offset {index} beyond the end of {} ({} pages): SIGBUS",
@@ -182,6 +200,16 @@ impl<A: Arch> AddressSpace<A> {
         {
             return Ok(f);
         }
+        if !through_frozen
+            && self
+                .frozen
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .any(|(s, e)| index >= *s && index < *e)
+        {
+            return Err(MmError::Retry);
+        }
         let pfn = self.machine.phys.alloc_page()?;
         let f = Folio {
             pfn,
@@ -190,6 +218,55 @@ impl<A: Arch> AddressSpace<A> {
         };
         pages.insert(index, f);
         Ok(f)
+    }
+
+    /// `filemap_get_folio()` + `folio_try_get()` for the fault path: the
+    /// folio at `index` (read in if missing) with a reference taken under
+    /// the cache lock, so that a concurrent collapse or truncate cannot free
+    /// it under the caller.  The caller drops the reference with
+    /// [`folio_put`].
+    ///
+    /// # Errors
+    /// As [`AddressSpace::get_or_read`].
+    pub fn get_folio_ref(&self, index: u64) -> Result<Folio, MmError> {
+        let f = self.get_or_read(index)?;
+        let pages = self.pages();
+        // Re-check under the lock, so the reference is taken on a folio the
+        // cache still holds.
+        match pages
+            .range(..=index)
+            .next_back()
+            .map(|(_, f)| *f)
+            .filter(|f| f.contains(index))
+        {
+            Some(g) if g == f => {
+                self.machine.phys.page(g.pfn)?.get();
+                Ok(g)
+            }
+            _ => {
+                drop(pages);
+                self.get_folio_ref(index)
+            }
+        }
+    }
+
+    /// Freeze `[start, end)`: no new folio may be read into a hole there
+    /// until [`AddressSpace::thaw`].  Taken under the cache lock, so no fault
+    /// is half-way through filling a hole.
+    pub fn freeze(&self, start: u64, end: u64) {
+        let _pages = self.pages();
+        self.frozen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((start, end));
+    }
+
+    /// Undo [`AddressSpace::freeze`].
+    pub fn thaw(&self, start: u64, end: u64) {
+        self.frozen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|r| *r != (start, end));
     }
 
     /// Install a folio (replacing nothing: the range must be empty).

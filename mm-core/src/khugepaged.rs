@@ -578,6 +578,24 @@ pub fn collapse_file<A: Arch>(
         index: start,
     };
     folio_lock(&machine, &new)?;
+    // Freeze the range first (xas_create_range + storing the locked new
+    // folio in the holes): no page can appear in a hole behind our back.
+    mapping.freeze(start, start + nr);
+    let r = collapse_file_frozen(mapping, start, nr, new, cc, version);
+    mapping.thaw(start, start + nr);
+    r
+}
+
+/// The part of [`collapse_file`] that runs with the range frozen.
+fn collapse_file_frozen<A: Arch>(
+    mapping: &Arc<AddressSpace<A>>,
+    start: u64,
+    nr: u64,
+    new: Folio,
+    cc: &CollapseControl,
+    version: Version,
+) -> Result<(ScanResult, Deferred<A>), MmError> {
+    let machine = mapping.machine().clone();
     // Lock the old pages; a regular file's holes are read in (readahead),
     // shmem's stay holes and become zeroes.
     let mut old = Vec::new();
@@ -586,7 +604,7 @@ pub fn collapse_file<A: Arch>(
         let f = if mapping.shmem {
             mapping.find_folio(index)
         } else {
-            Some(mapping.get_or_read(index)?)
+            Some(mapping.get_or_read_frozen(index)?)
         };
         if let Some(f) = f {
             if !folio_trylock(&machine, &f)? {
@@ -672,6 +690,9 @@ fn unmap_file_range<A: Arch>(
                     .set_at(locked.map().index(), a.pte_clear_val())?;
                 mm.add_rss(if mapping.shmem { Rss::Shmem } else { Rss::File }, -1);
                 drop(locked);
+                // try_to_unmap_one() flushes the TLB before the page is
+                // copied: a store through the old mapping lands before it.
+                mm.flush_tlb()?;
                 folio_put(mm.machine(), &folio)?;
             }
         }

@@ -34,6 +34,7 @@ pub mod phys;
 pub mod rcu;
 pub mod report;
 pub mod scenario;
+pub mod stress;
 pub mod swapops;
 pub mod sync;
 pub mod vma;
@@ -126,6 +127,10 @@ pub enum MmError {
     /// The configuration cannot do this (no THP, no pmd swap entries, ...).
     #[error("not supported by this configuration: {0}")]
     Unsupported(String),
+    /// The operation raced with one that holds what it needs (a collapse
+    /// freezing a page-cache range) and must be retried.
+    #[error("raced with a concurrent operation; retry")]
+    Retry,
     /// A lock misuse (self-deadlock).
     #[error(transparent)]
     Lock(#[from] lock::LockError),

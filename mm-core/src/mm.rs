@@ -268,6 +268,17 @@ impl<A: Arch> Mm<A> {
         self.vma_map().remove(&start)
     }
 
+    /// `flush_tlb_mm()` / `flush_tlb_range()` after clearing entries: wait
+    /// until no CPU is in the middle of an access through a translation it
+    /// looked up before the clear (the shootdown IPI waits for each CPU).
+    /// Pages unmapped before the flush may be freed or copied after it.
+    ///
+    /// # Errors
+    /// [`MmError::Rcu`] when called from inside a user access.
+    pub fn flush_tlb(&self) -> Result<(), MmError> {
+        Ok(self.machine.irq.synchronize_rcu()?)
+    }
+
     /// `mmget()`.
     pub fn mmget(&self) {
         self.mm_users.fetch_add(1, Ordering::AcqRel);

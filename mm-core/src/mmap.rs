@@ -164,6 +164,10 @@ pub fn zap_range<A: Arch>(mm: &Mm<A>, vma: &Vma<A>, start: u64, end: u64) -> Res
     let g = a.geometry();
     let pmd_size = g.pmd_size();
     let machine = mm.machine().clone();
+    // The folios are put only after the TLB flush (tlb_finish_mmu()): a
+    // CPU still storing through an old translation must not hit a freed
+    // page.
+    let mut to_put = Vec::new();
     let mut addr = start;
     while addr < end {
         let next = ((addr / pmd_size) + 1) * pmd_size;
@@ -182,7 +186,7 @@ pub fn zap_range<A: Arch>(mm: &Mm<A>, vma: &Vma<A>, start: u64, end: u64) -> Res
                     let (folio, kind) =
                         pte_folio(vma, addr & !(pmd_size - 1), a.pmd_pfn(pmd), g.page_shift);
                     mm.add_rss(kind, -(folio.nr_pages() as i64));
-                    folio_put(&machine, &folio)?;
+                    to_put.push(folio);
                 }
             } else if let Some(locked) = mm.pte_offset_map_lock(pmdp, addr)? {
                 let map = locked.map();
@@ -198,12 +202,18 @@ pub fn zap_range<A: Arch>(mm: &Mm<A>, vma: &Vma<A>, start: u64, end: u64) -> Res
                         let va = (addr & !(pmd_size - 1)) + (i << g.page_shift);
                         let (folio, kind) = pte_folio(vma, va, a.pte_pfn(pte), g.page_shift);
                         mm.add_rss(kind, -1);
-                        folio_put(&machine, &folio)?;
+                        to_put.push(folio);
                     }
                 }
             }
         }
         addr = stop;
+    }
+    if !to_put.is_empty() {
+        mm.flush_tlb()?;
+        for f in &to_put {
+            folio_put(&machine, f)?;
+        }
     }
     Ok(())
 }

@@ -198,10 +198,14 @@ impl PhysMem {
         }
         let n = 1u64 << order;
         let mut free = self.free_list();
+        // The free list is the truth (a frame's flags change outside the
+        // list lock while it is being freed or allocated), so look for the
+        // run in a set built from it.
+        let set: std::collections::HashSet<u64> = free.iter().copied().collect();
         let start = (1..self.nr_frames())
             .map(|f| f.next_multiple_of(n))
             .filter(|f| f + n <= self.nr_frames())
-            .find(|f| (*f..*f + n).all(|p| !self.pages[p as usize].test(pg::ALLOCATED)))
+            .find(|f| (*f..*f + n).all(|p| set.contains(&p)))
             .ok_or(MmError::OutOfMemory)?;
         free.retain(|p| *p < start || *p >= start + n);
         drop(free);
