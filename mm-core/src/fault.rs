@@ -96,7 +96,7 @@ pub fn do_set_pmd<A: Arch>(
         None => Rss::Anon,
     };
     mm.add_rss(kind, folio.nr_pages() as i64);
-    mm.set_entry(pmdp, pmd.0)?;
+    mm.set_entry(pmdp, a.set_pmd_at_val(pmd).0)?;
     Ok(true)
 }
 
@@ -124,7 +124,21 @@ fn fault_once<A: Arch>(
             if cur != pmd {
                 return Ok(None);
             }
-            mm.set_entry(pmdp, a.pmd_mkdirty(a.pmd_mkwrite_novma(pmd)).0)?;
+            let new = a.pmd_mkdirty(a.pmd_mkwrite_novma(pmd));
+            mm.set_entry(pmdp, a.set_pmd_at_val(new).0)?;
+        } else {
+            // huge_pmd_set_accessed(): young, and dirty on a write.
+            let mut new = a.pmd_mkyoung(pmd);
+            if write {
+                new = a.pmd_mkdirty(new);
+            }
+            if new != pmd {
+                let _l = mm.pmd_lock(pmdp)?;
+                if mm.pmdp_get(pmdp)? != pmd {
+                    return Ok(None);
+                }
+                mm.set_entry(pmdp, a.set_pmd_at_val(new).0)?;
+            }
         }
         return Ok(Some(Fault::Pmd));
     }
@@ -204,7 +218,21 @@ fn fault_locked<A: Arch>(
     let map = locked.map();
     let old = locked.get()?;
     if !a.pte_none(old) {
-        if !(a.pte_present(old) && write && !a.pte_write(old)) {
+        if !a.pte_present(old) {
+            return Ok(Some(Fault::Pte));
+        }
+        if !write || a.pte_write(old) {
+            // handle_pte_fault()'s tail: the pte is fine but the MMU faulted
+            // on an access flag (young, or dirty for a write on arches that
+            // track dirty by write-protecting clean ptes):
+            // ptep_set_access_flags() with pte_mkyoung (+ pte_mkdirty).
+            let mut new = a.pte_mkyoung(old);
+            if write {
+                new = a.pte_mkdirty(new);
+            }
+            if new != old {
+                map.set_at(map.index(), new)?;
+            }
             return Ok(Some(Fault::Pte));
         }
         if vma.shared() {

@@ -84,6 +84,23 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// A bounded stress run with real threads (faults, reads, lockless
+    /// walks, MADV_COLLAPSE, khugepaged, munmap and exit), checked for stale
+    /// reads, lost bytes, leaked tables and bad pages.
+    Stress {
+        /// A configuration, or `all`.
+        #[arg(long, default_value = "all")]
+        arch: String,
+        /// Seconds per configuration and kernel version.
+        #[arg(long, default_value_t = 1.0)]
+        seconds: f64,
+        /// Seed.
+        #[arg(long, default_value = "0xfeed")]
+        seed: String,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks that write their figures.
     Bench {
         /// Which benchmark.

@@ -290,3 +290,39 @@ fn lifecycle_scenario_prints_the_deferred_free_in_order() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("v1"));
 }
+
+#[test]
+fn stress_is_clean_on_every_configuration() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    // A hang (deadlock) must fail the test, not CI's time limit.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ptlab"))
+        .args(["stress", "--arch", "all", "--seconds", "0.15", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > Duration::from_secs(240) {
+            let _ = child.kill();
+            panic!("ptlab stress did not finish in 240 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().expect("output");
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let v = json(&o);
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2 * v_configs(), "{v}");
+    for r in runs {
+        assert_eq!(r["clean"], true, "{r}");
+    }
+}
+
+fn v_configs() -> usize {
+    json(&ptlab(&["arches", "--json"]))
+        .as_array()
+        .unwrap()
+        .len()
+}

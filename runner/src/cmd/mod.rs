@@ -7,6 +7,7 @@ mod helper;
 mod lifecycle;
 mod oracle;
 mod pte;
+mod stress;
 mod walk;
 
 use crate::cli::Cmd;
@@ -21,6 +22,12 @@ pub fn run(cmd: Cmd) -> Result<bool, CliError> {
         Cmd::Arches { json } => arches::run(json),
         Cmd::Pte { arch, json, op } => pte::run(&arch, op, json),
         Cmd::Bench { which } => bench::run(which),
+        Cmd::Stress {
+            arch,
+            seconds,
+            seed,
+            json,
+        } => stress::run(&arch, seconds, crate::parse::number("--seed", &seed)?, json),
         Cmd::Lifecycle {
             arch,
             variant,
