@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Make sure the system packages the build needs are present: cmake (unicorn's
-# C build) and libclang (bindgen, which generates unicorn's Rust bindings).
+# C build), libclang (bindgen, which generates unicorn's Rust bindings), and
+# the cross compilers that build the guest-code page-table walkers (sparc64's
+# TSB refill path, powerpc's Linux-table walker).  Without the cross
+# compilers the workspace still builds, but those emulated walks report
+# themselves unsupported and their tests check only that.
 # As root with apt-get, install what is missing; otherwise stop and print the
 # exact command to run.
 set -euo pipefail
@@ -13,6 +17,8 @@ have_libclang() {
 }
 have_libclang || missing+=(libclang-dev)
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
+command -v sparc64-linux-gnu-gcc >/dev/null 2>&1 || missing+=(gcc-sparc64-linux-gnu)
+command -v powerpc64-linux-gnu-gcc >/dev/null 2>&1 || missing+=(gcc-powerpc64-linux-gnu)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
