@@ -712,24 +712,13 @@ impl Arch for S390 {
     fn pmd_table_pa(&self, pmd: Pmd) -> u64 {
         pmd.0 & !(8 * 256 - 1)
     }
-    /// No `ARCH_ENABLE_THP_MIGRATION` on s390.
-    fn has_pmd_swap(&self) -> bool {
-        false
-    }
+    // No `ARCH_ENABLE_THP_MIGRATION` on s390: `has_pmd_swap()` and the pmd swap
+    // helpers not overridden here are the trait's swapops.h stubs.
     fn __pmd_to_swp_entry(&self, pmd: Pmd) -> SwpEntry {
         SwpEntry(pmd.0)
     }
     fn __swp_entry_to_pmd(&self, e: SwpEntry) -> Pmd {
         Pmd(e.0)
-    }
-    fn pmd_swp_soft_dirty(&self, _pmd: Pmd) -> bool {
-        false
-    }
-    fn pmd_swp_mksoft_dirty(&self, pmd: Pmd) -> Pmd {
-        pmd
-    }
-    fn pmd_swp_clear_soft_dirty(&self, pmd: Pmd) -> Pmd {
-        pmd
     }
 
     // ---- region entries ------------------------------------------------

@@ -474,27 +474,8 @@ impl Arch for Sparc64 {
     fn pmd_table_pa(&self, pmd: Pmd) -> u64 {
         self.layout.dir_table_pa(pmd.0)
     }
-    /// No `ARCH_ENABLE_THP_MIGRATION` on sparc64.
-    fn has_pmd_swap(&self) -> bool {
-        false
-    }
-    /// Without THP migration: the swapops.h stub, `swp_entry(0, 0)`.
-    fn __pmd_to_swp_entry(&self, _pmd: Pmd) -> SwpEntry {
-        SwpEntry(0)
-    }
-    /// Without THP migration: the swapops.h stub, `__pmd(0)`.
-    fn __swp_entry_to_pmd(&self, _e: SwpEntry) -> Pmd {
-        Pmd(0)
-    }
-    fn pmd_swp_soft_dirty(&self, _pmd: Pmd) -> bool {
-        false
-    }
-    fn pmd_swp_mksoft_dirty(&self, pmd: Pmd) -> Pmd {
-        pmd
-    }
-    fn pmd_swp_clear_soft_dirty(&self, pmd: Pmd) -> Pmd {
-        pmd
-    }
+    // No `ARCH_ENABLE_THP_MIGRATION` on sparc64: `has_pmd_swap()` and the pmd swap
+    // helpers not overridden here are the trait's swapops.h stubs.
 
     // ---- upper levels ----------------------------------------------------
 

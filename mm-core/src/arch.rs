@@ -734,19 +734,36 @@ pub trait Arch: Send + Sync + Sized + 'static {
     /// Physical address of the pte table a table pmd points at
     /// (`pmd_page_vaddr` / `pmd_page` as an address).
     fn pmd_table_pa(&self, pmd: Pmd) -> u64;
+    // The pmd swap helpers default to the `include/linux/swapops.h` and
+    // `include/linux/pgtable.h` stubs used without
+    // `CONFIG_ARCH_ENABLE_THP_MIGRATION` / `CONFIG_MEM_SOFT_DIRTY`: an arch
+    // with pmd migration entries overrides all of them.
+
     /// Whether THP migration entries exist at pmd level
-    /// (`CONFIG_ARCH_ENABLE_THP_MIGRATION`).
-    fn has_pmd_swap(&self) -> bool;
-    /// `__pmd_to_swp_entry(pmd)`.
-    fn __pmd_to_swp_entry(&self, pmd: Pmd) -> SwpEntry;
-    /// `__swp_entry_to_pmd(entry)`.
-    fn __swp_entry_to_pmd(&self, e: SwpEntry) -> Pmd;
-    /// `pmd_swp_soft_dirty(pmd)`.
-    fn pmd_swp_soft_dirty(&self, pmd: Pmd) -> bool;
-    /// `pmd_swp_mksoft_dirty(pmd)`.
-    fn pmd_swp_mksoft_dirty(&self, pmd: Pmd) -> Pmd;
-    /// `pmd_swp_clear_soft_dirty(pmd)`.
-    fn pmd_swp_clear_soft_dirty(&self, pmd: Pmd) -> Pmd;
+    /// (`CONFIG_ARCH_ENABLE_THP_MIGRATION`).  Default: no.
+    fn has_pmd_swap(&self) -> bool {
+        false
+    }
+    /// `__pmd_to_swp_entry(pmd)`.  Default: the stub, `swp_entry(0, 0)`.
+    fn __pmd_to_swp_entry(&self, _pmd: Pmd) -> SwpEntry {
+        SwpEntry(0)
+    }
+    /// `__swp_entry_to_pmd(entry)`.  Default: the stub, `__pmd(0)`.
+    fn __swp_entry_to_pmd(&self, _e: SwpEntry) -> Pmd {
+        Pmd(0)
+    }
+    /// `pmd_swp_soft_dirty(pmd)`.  Default: the stub, 0.
+    fn pmd_swp_soft_dirty(&self, _pmd: Pmd) -> bool {
+        false
+    }
+    /// `pmd_swp_mksoft_dirty(pmd)`.  Default: the stub, the identity.
+    fn pmd_swp_mksoft_dirty(&self, pmd: Pmd) -> Pmd {
+        pmd
+    }
+    /// `pmd_swp_clear_soft_dirty(pmd)`.  Default: the stub, the identity.
+    fn pmd_swp_clear_soft_dirty(&self, pmd: Pmd) -> Pmd {
+        pmd
+    }
 
     // ---- upper levels (only called for levels that are not folded) ----
 
