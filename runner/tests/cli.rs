@@ -326,3 +326,47 @@ fn v_configs() -> usize {
         .unwrap()
         .len()
 }
+
+#[test]
+fn walk_says_what_the_emulator_cannot_judge_and_shows_fragments() {
+    // s390x: Unicorn's DAT refuses frames it does not back: not a disagreement.
+    let o = ptlab(&[
+        "walk",
+        "--arch",
+        "s390x",
+        "--map",
+        "0x10000000000=0x1234",
+        "--va",
+        "0x10000000010",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = json(&o);
+    assert!(
+        v["emulator"]["unchecked"]
+            .as_str()
+            .unwrap()
+            .contains("beyond"),
+        "{v}"
+    );
+    // Two 2K pte tables share one 4K page on s390x: the walk shows which half.
+    let o = ptlab(&[
+        "walk",
+        "--arch",
+        "s390x",
+        "--map",
+        "0x10000000000=0x234",
+        "--map",
+        "0x10000100000=0x235",
+        "--va",
+        "0x10000100010",
+        "--json",
+    ]);
+    let v = json(&o);
+    assert_eq!(v["emulator"]["agree"], true, "{v}");
+    let pte = v["steps"].as_array().unwrap().last().unwrap().clone();
+    assert!(
+        pte["fragment"].as_str().unwrap().starts_with("fragment "),
+        "{pte}"
+    );
+}

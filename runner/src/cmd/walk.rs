@@ -63,6 +63,9 @@ impl Visitor for WalkCmd<'_> {
                     "entry_pa": format!("{:#x}", s.entry_pa),
                     "raw": format!("{:#0w$x}", s.raw, w = 2 + 2 * g.entry_bytes as usize),
                     "meaning": s.meaning,
+                    // Fragmenting arches (powerpc, s390): which part of
+                    // which page the table is.
+                    "fragment": fragment(&g, s.level, s.table_pa),
                 })
             })
             .collect();
@@ -91,6 +94,21 @@ impl Visitor for WalkCmd<'_> {
         if self.emulate {
             match a.hw_walker(machine.clone()) {
                 Ok(mut hw) => {
+                    // What the emulated walk cannot judge is said, not
+                    // counted as agreement or disagreement.
+                    let bits = hw.phys_bits();
+                    let why = hw.unchecked(mm.pgd_pa(), va)?.or_else(|| {
+                        model.pa().filter(|pa| bits < 64 && pa >> bits != 0).map(|pa| {
+                            format!(
+                                "pa {pa:#x} is beyond the {bits} physical address bits the emulated walk covers"
+                            )
+                        })
+                    });
+                    if let Some(why) = why {
+                        out["emulator"] = json!({ "walker": hw.describe(), "unchecked": why });
+                        drop(mm);
+                        return Ok((out, true));
+                    }
                     let read = hw.translate(mm.pgd_pa(), va, Access::Read)?;
                     let write = hw.translate(mm.pgd_pa(), va, Access::Write)?;
                     ok = agrees(&model, &read, &write);
@@ -110,6 +128,19 @@ impl Visitor for WalkCmd<'_> {
         drop(mm);
         Ok((out, ok))
     }
+}
+
+/// "fragment N of page P" for a table smaller than a page, else `None`.
+fn fragment(g: &mm_core::Geometry, level: mm_core::Level, table_pa: u64) -> Option<String> {
+    let bytes = g.level(level).table_bytes;
+    let page = g.page_size();
+    (bytes > 0 && bytes < page).then(|| {
+        format!(
+            "fragment {} of page {:#x}",
+            (table_pa & (page - 1)) / bytes,
+            table_pa >> g.page_shift
+        )
+    })
 }
 
 /// Run `ptlab walk`.
@@ -160,7 +191,10 @@ pub fn run(
             st["index"].as_u64().unwrap_or(0),
             s(&st["entry_pa"]),
             s(&st["raw"]),
-            s(&st["meaning"])
+            match st.get("fragment").and_then(|f| f.as_str()) {
+                Some(f) => format!("{} ({f})", s(&st["meaning"])),
+                None => s(&st["meaning"]),
+            }
         );
     }
     let m = &out["model"];
@@ -184,7 +218,13 @@ pub fn run(
         );
     }
     if let Some(e) = out.get("emulator") {
-        if let Some(why) = e.get("unsupported") {
+        if let Some(why) = e.get("unchecked") {
+            outln!(
+                "  emulator: cannot judge this address: {}",
+                why.as_str().unwrap_or("?")
+            );
+            outln!("            [{}]", s(&e["walker"]));
+        } else if let Some(why) = e.get("unsupported") {
             outln!(
                 "  emulator: none for this configuration ({})",
                 why.as_str().unwrap_or("?")
