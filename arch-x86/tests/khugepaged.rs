@@ -3,6 +3,7 @@
 //! scenarios that apply to file and shmem, plus the protocol differences.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use arch_x86::X86;
 use mm_core::file::AddressSpace;
@@ -472,5 +473,56 @@ fn latency_scenario_collapses_every_range_in_both_versions() {
         assert_eq!(r.pmd_mapped, 4, "{v:?}");
         assert!(r.faults > 0, "{v:?}: the faulting threads never ran");
         assert!(r.p50_ns <= r.p99_ns && r.p99_ns <= r.p999_ns && r.p999_ns <= r.max_ns);
+    }
+}
+
+#[test]
+fn the_khugepaged_thread_collapses_full_and_forked_ranges_and_leaves_empty_ones() {
+    // collapse_full, collapse_empty and collapse_fork in the khugepaged
+    // context, with the real thread running while the tests fault.
+    for version in [Version::V6_4, Version::V6_6] {
+        let e = env("x86_64", true);
+        let mm2 = Mm::new(Arc::new(e.mm.arch().clone()), e.m.clone()).unwrap();
+        mmap::mmap(
+            &mm2,
+            BASE,
+            2 * HSIZE,
+            Some(e.file.clone()),
+            0,
+            vm::READ | vm::WRITE | vm::SHARED | vm::HUGEPAGE,
+        )
+        .unwrap();
+        fill(&e, 0..NR); // range 0 full; range 1 stays empty
+        fault::read_user(&mm2, BASE + 8, 16).unwrap();
+        let k = Arc::new(Khugepaged::new(e.mm.arch(), version));
+        k.enter(&e.mm);
+        k.enter(&mm2);
+        let t = k.start(Duration::from_millis(1));
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let collapsed = |mm: &Mm<X86>| {
+            pmd_huge(&e, mm, BASE)
+                || mm
+                    .find_pmd(BASE)
+                    .unwrap()
+                    .is_some_and(|p| mm.arch().pmd_none(mm.pmdp_get(p).unwrap()))
+        };
+        while !(collapsed(&e.mm) && collapsed(&mm2)) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{version:?}: khugepaged did not collapse"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        assert!(t.stop().unwrap() > 0);
+        assert_eq!(e.file.find_folio(0).unwrap().order, 9, "{version:?}");
+        assert!(
+            e.file.find_folio(NR).is_none(),
+            "{version:?}: the empty range was collapsed"
+        );
+        check(&e, 0..NR);
+        assert_eq!(fault::read_user(&mm2, BASE + 8, 16).unwrap(), pattern(0));
+        mm2.mmput().unwrap();
+        e.m.rcu.rcu_barrier().unwrap();
+        teardown(e);
     }
 }

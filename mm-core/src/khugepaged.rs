@@ -837,6 +837,51 @@ impl<A: Arch> Khugepaged<A> {
     }
 }
 
+/// A running khugepaged thread (`khugepaged()` / `khugepaged_do_scan()`):
+/// a pass every `sleep` (`scan_sleep_millisecs`) until stopped.
+pub struct KhugepagedThread {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    handle: Option<std::thread::JoinHandle<Result<u64, MmError>>>,
+}
+
+impl<A: Arch> Khugepaged<A> {
+    /// Start the thread.
+    pub fn start(self: &Arc<Self>, sleep: std::time::Duration) -> KhugepagedThread {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (k, s) = (self.clone(), stop.clone());
+        let handle = std::thread::Builder::new()
+            .name("khugepaged".into())
+            .spawn(move || {
+                let mut passes = 0;
+                while !s.load(std::sync::atomic::Ordering::Relaxed) {
+                    k.scan()?;
+                    passes += 1;
+                    std::thread::sleep(sleep);
+                }
+                Ok(passes)
+            })
+            .ok();
+        KhugepagedThread { stop, handle }
+    }
+}
+
+impl KhugepagedThread {
+    /// Stop the thread and wait for it; returns the passes it made.
+    ///
+    /// # Errors
+    /// The error a pass hit, or [`MmError::Config`] if the thread could not
+    /// be started or panicked.
+    pub fn stop(mut self) -> Result<u64, MmError> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        match self.handle.take() {
+            Some(h) => h
+                .join()
+                .unwrap_or_else(|_| Err(MmError::Config("khugepaged panicked".into()))),
+            None => Err(MmError::Config("khugepaged could not be started".into())),
+        }
+    }
+}
+
 /// `madvise(MADV_COLLAPSE)` over `[start, end)` of `mm`: collapse each
 /// PMD range of a file vma; returns each range's result.  Success for a
 /// range is `SCAN_SUCCEED` or `SCAN_PMD_MAPPED`.
