@@ -389,7 +389,10 @@ impl<A: Arch> Mm<A> {
         }
         // unmap_vmas(), then free_pgtables() unlinking each file vma from
         // its i_mmap first, so that rmap walkers (retract_page_tables) no
-        // longer find the tables being freed.
+        // longer find the tables being freed.  The tables are then freed at
+        // once, not through an RCU-deferred mmu_gather batch as munmap
+        // does: retract skips mms with mm_users == 0 and no thread of the
+        // exiting mm walks it any more (remote GUP-fast is not modelled).
         let mut first = Ok(());
         for vma in self.vmas() {
             let r =
