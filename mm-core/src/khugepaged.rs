@@ -240,7 +240,7 @@ fn vma_addr_for<A: Arch>(vma: &Vma<A>, pgoff: u64, a: &A) -> Option<u64> {
 /// and the (nested) pte lock held: returns the detached table.  The caller
 /// then drops the locks and calls `pmdp_get_lockless_sync()`, so no PAE
 /// reader can still be assembling the old pmd from halves.
-fn collapse_flush<A: Arch>(mm: &Mm<A>, pmdp: EntryPtr) -> Result<u64, MmError> {
+pub(crate) fn collapse_flush<A: Arch>(mm: &Mm<A>, pmdp: EntryPtr) -> Result<u64, MmError> {
     // detach_table() takes the two locks itself: they are held here already,
     // so clear directly.
     let a = mm.arch();

@@ -321,22 +321,14 @@ pub fn pte_offset_map_lock_retry<A: Arch + Clone>(a: &A) -> Result<FamilyResult,
 /// # Errors
 /// Lock misuse or memory errors.
 pub fn detach_table<A: Arch>(mm: &Mm<A>, pmdp: EntryPtr) -> Result<u64, MmError> {
-    let a = mm.arch();
     let pml = mm.pmd_lock(pmdp)?;
-    let pmd = mm.pmdp_get(pmdp)?;
-    let ptl = mm.pte_lockptr(pmd)?;
+    let ptl = mm.pte_lockptr(mm.pmdp_get(pmdp)?)?;
     let _ptl = if std::ptr::eq(ptl, pml.lock()) {
         None
     } else {
         Some(ptl.lock_nested()?)
     };
-    mm.set_entry(pmdp, a.pmd_clear_val().0)?;
-    mm.dec_nr_tables(crate::arch::Level::Pte);
-    let pa = a.pmd_table_pa(pmd);
-    mm.machine()
-        .events()
-        .push(|| crate::event::Event::Retracted { pa });
-    Ok(pa)
+    crate::khugepaged::collapse_flush(mm, pmdp)
 }
 
 /// `pte_free_defer()` waits for the reader.
