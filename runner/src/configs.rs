@@ -12,6 +12,7 @@ pub fn names() -> Vec<&'static str> {
     v.extend_from_slice(arch_arm::Arm::configurations());
     v.extend_from_slice(arch_s390::S390::configurations());
     v.extend_from_slice(arch_sparc::Sparc64::configurations());
+    v.extend_from_slice(arch_riscv::Riscv::configurations());
     v
 }
 
@@ -41,6 +42,9 @@ pub fn with_config<V: Visitor>(name: &str, v: V) -> Result<V::Out, CliError> {
         return Ok(v.visit(x));
     }
     if let Some(x) = arch_sparc::Sparc64::from_name(name) {
+        return Ok(v.visit(x));
+    }
+    if let Some(x) = arch_riscv::Riscv::from_name(name) {
         return Ok(v.visit(x));
     }
     Err(CliError::UnknownConfig {
