@@ -111,21 +111,6 @@ impl Arch for Riscv {
         }
     }
 
-    /// One lifecycle family fails because of how it searches, with the
-    /// kernel's helpers.
-    fn expected_failures(&self) -> &'static [(&'static str, &'static str)] {
-        &[(
-            "pte_offset_map_failure",
-            "the family looks for a single-bit corruption of the table pmd that is pmd_bad() \
-             but not none, trans-huge or a migration entry; on riscv pmd_bad() is \
-             !pmd_present() || leaf (pgtable.h) and a leaf is trans-huge, so the only \
-             candidate is clearing V, which leaves a swap pmd whose type (bits 7-11) holds \
-             pfn bits 0-1 at bits 10-11; the scratch mm's pte table sits at a pfn = 3 mod 4, \
-             so that value has type 24 = SWP_MIGRATION_READ and is a migration entry; the \
-             family's other states (none, trans_huge, migration, table) pass",
-        )]
-    }
-
     fn flag_bits(&self) -> &'static [FlagBit] {
         FLAGS
     }
