@@ -63,16 +63,14 @@ fn debug_vm_pgtable_families() {
 fn lifecycle_families() {
     let a = a();
     let out = lifecycle::run_all(&a).expect("lifecycle runs");
-    check_all(&out, &["pte_offset_map_failure"]);
+    check_all(&out, &[]);
+    // The bad-pmd state is reachable (clearing V of a table pmd whose swap
+    // type does not land on a migration type) and exercised.
     let f = out
         .iter()
         .find(|f| f.name == "pte_offset_map_failure")
         .expect("family");
-    assert!(matches!(f.status, FamilyStatus::ExpectedFail(_)));
-    assert_eq!(
-        f.failures,
-        vec!["no single-bit corruption of a table pmd is pmd_bad()".to_string()]
-    );
+    assert_eq!(f.status, FamilyStatus::Pass, "{:?}", f.failures);
 }
 
 #[test]
