@@ -579,19 +579,7 @@ impl Arch for Arm {
     fn __swp_entry_to_pte(&self, e: SwpEntry) -> Pte {
         Pte(e.0 & 0xffff_ffff)
     }
-    /// 2^24 - 1: offset bits 8-31.
-    fn max_swapfile_offset(&self) -> u64 {
-        self.__swp_offset(self.__swp_entry(0, u64::MAX))
-    }
-    fn pte_swp_soft_dirty(&self, _pte: Pte) -> bool {
-        false
-    }
-    fn pte_swp_mksoft_dirty(&self, pte: Pte) -> Pte {
-        pte
-    }
-    fn pte_swp_clear_soft_dirty(&self, pte: Pte) -> Pte {
-        pte
-    }
+    // max_swapfile_offset() (the trait's probe) is 2^24 - 1: offset bits 8-31.
     /// `pte_swp_exclusive()` (pgtable.h): `L_PTE_SWP_EXCLUSIVE`, bit 7.
     fn pte_swp_exclusive(&self, pte: Pte) -> bool {
         pte.0 & c::L_PTE_SWP_EXCLUSIVE != 0
@@ -601,9 +589,6 @@ impl Arch for Arm {
     }
     fn pte_swp_clear_exclusive(&self, pte: Pte) -> Pte {
         Pte(pte.0 & !c::L_PTE_SWP_EXCLUSIVE)
-    }
-    fn pte_swp_uffd_wp(&self, _pte: Pte) -> bool {
-        false
     }
 
     // ---- pmd -----------------------------------------------------------

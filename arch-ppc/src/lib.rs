@@ -715,10 +715,6 @@ impl Arch for Ppc {
     fn pte_swp_clear_exclusive(&self, pte: Pte) -> Pte {
         Pte(pte.0 & !_PAGE_SWP_EXCLUSIVE)
     }
-    #[inline]
-    fn pte_swp_uffd_wp(&self, _pte: Pte) -> bool {
-        false
-    }
 
     // ---- pmd -----------------------------------------------------------
 

@@ -248,19 +248,7 @@ impl Arch for Riscv {
     fn __swp_entry_to_pte(&self, s: SwpEntry) -> Pte {
         Pte(s.0)
     }
-    /// 2^52 - 1: offset bits 12-63.
-    fn max_swapfile_offset(&self) -> u64 {
-        self.__swp_offset(self.__swp_entry(0, u64::MAX))
-    }
-    fn pte_swp_soft_dirty(&self, _pte: Pte) -> bool {
-        false
-    }
-    fn pte_swp_mksoft_dirty(&self, pte: Pte) -> Pte {
-        pte
-    }
-    fn pte_swp_clear_soft_dirty(&self, pte: Pte) -> Pte {
-        pte
-    }
+    // max_swapfile_offset() (the trait's probe) is 2^52 - 1: offset bits 12-63.
     /// `pte_swp_exclusive()` (pgtable.h): `_PAGE_SWP_EXCLUSIVE`, bit 6.
     fn pte_swp_exclusive(&self, pte: Pte) -> bool {
         pte.0 & e::_PAGE_SWP_EXCLUSIVE != 0
@@ -270,9 +258,6 @@ impl Arch for Riscv {
     }
     fn pte_swp_clear_exclusive(&self, pte: Pte) -> Pte {
         Pte(pte.0 & !e::_PAGE_SWP_EXCLUSIVE)
-    }
-    fn pte_swp_uffd_wp(&self, _pte: Pte) -> bool {
-        false
     }
 
     // ---- pmd (pgtable.h: the pte helpers through pmd_pte()) -------------

@@ -614,9 +614,6 @@ impl Arch for S390 {
     fn pte_swp_clear_exclusive(&self, pte: Pte) -> Pte {
         Pte(pte.0 & !_PAGE_SWP_EXCLUSIVE)
     }
-    fn pte_swp_uffd_wp(&self, _pte: Pte) -> bool {
-        false
-    }
 
     // ---- pmd (segment entries) ----------------------------------------
 

@@ -360,15 +360,6 @@ impl Arch for Sparc64 {
         let l = self.layout;
         l.swp_offset(l.swp_entry(0, u64::MAX))
     }
-    fn pte_swp_soft_dirty(&self, _pte: Pte) -> bool {
-        false
-    }
-    fn pte_swp_mksoft_dirty(&self, pte: Pte) -> Pte {
-        pte
-    }
-    fn pte_swp_clear_soft_dirty(&self, pte: Pte) -> Pte {
-        pte
-    }
     /// `pte_swp_exclusive()` (pgtable_64.h, v6.3+).
     fn pte_swp_exclusive(&self, pte: Pte) -> bool {
         pte.0 & _PAGE_SWP_EXCLUSIVE != 0
@@ -378,9 +369,6 @@ impl Arch for Sparc64 {
     }
     fn pte_swp_clear_exclusive(&self, pte: Pte) -> Pte {
         Pte(pte.0 & !_PAGE_SWP_EXCLUSIVE)
-    }
-    fn pte_swp_uffd_wp(&self, _pte: Pte) -> bool {
-        false
     }
 
     // ---- pmd -----------------------------------------------------------

@@ -658,22 +658,35 @@ pub trait Arch: Send + Sync + Sized + 'static {
     /// `__swp_entry_to_pte(entry)`.
     fn __swp_entry_to_pte(&self, e: SwpEntry) -> Pte;
     /// Largest swap offset the arch format holds (`swp_offset` of
-    /// `__swp_entry(0, ~0)`): used by the swap-exclusive family.
-    fn max_swapfile_offset(&self) -> u64;
-    /// `pte_swp_soft_dirty(pte)`.
-    fn pte_swp_soft_dirty(&self, pte: Pte) -> bool;
-    /// `pte_swp_mksoft_dirty(pte)`.
-    fn pte_swp_mksoft_dirty(&self, pte: Pte) -> Pte;
-    /// `pte_swp_clear_soft_dirty(pte)`.
-    fn pte_swp_clear_soft_dirty(&self, pte: Pte) -> Pte;
+    /// `__swp_entry(0, ~0)`): used by the swap-exclusive family.  Default:
+    /// exactly that probe.
+    fn max_swapfile_offset(&self) -> u64 {
+        self.__swp_offset(self.__swp_entry(0, u64::MAX))
+    }
+    /// `pte_swp_soft_dirty(pte)`.  Default: the `include/linux/pgtable.h`
+    /// stub without `CONFIG_HAVE_ARCH_SOFT_DIRTY`, 0.
+    fn pte_swp_soft_dirty(&self, _pte: Pte) -> bool {
+        false
+    }
+    /// `pte_swp_mksoft_dirty(pte)`.  Default: the stub, the identity.
+    fn pte_swp_mksoft_dirty(&self, pte: Pte) -> Pte {
+        pte
+    }
+    /// `pte_swp_clear_soft_dirty(pte)`.  Default: the stub, the identity.
+    fn pte_swp_clear_soft_dirty(&self, pte: Pte) -> Pte {
+        pte
+    }
     /// `pte_swp_exclusive(pte)`.
     fn pte_swp_exclusive(&self, pte: Pte) -> bool;
     /// `pte_swp_mkexclusive(pte)`.
     fn pte_swp_mkexclusive(&self, pte: Pte) -> Pte;
     /// `pte_swp_clear_exclusive(pte)`.
     fn pte_swp_clear_exclusive(&self, pte: Pte) -> Pte;
-    /// `pte_swp_uffd_wp(pte)`.
-    fn pte_swp_uffd_wp(&self, pte: Pte) -> bool;
+    /// `pte_swp_uffd_wp(pte)`.  Default: the `asm-generic/pgtable_uffd.h`
+    /// stub without `CONFIG_HAVE_ARCH_USERFAULTFD_WP`, 0.
+    fn pte_swp_uffd_wp(&self, _pte: Pte) -> bool {
+        false
+    }
 
     // ---- pmd ---------------------------------------------------------
 
