@@ -446,15 +446,6 @@ impl Arch for Arm {
     fn pte_protnone(&self, _pte: Pte) -> bool {
         false
     }
-    fn pte_devmap(&self, _pte: Pte) -> bool {
-        false
-    }
-    fn pte_soft_dirty(&self, _pte: Pte) -> bool {
-        false
-    }
-    fn pte_uffd_wp(&self, _pte: Pte) -> bool {
-        false
-    }
     fn pte_mkyoung(&self, pte: Pte) -> Pte {
         Pte(pte.0 | self.young())
     }
@@ -485,21 +476,6 @@ impl Arch for Arm {
         } else {
             Pte(pte.0 | l::L_PTE_SPECIAL)
         }
-    }
-    fn pte_mkdevmap(&self, pte: Pte) -> Pte {
-        pte
-    }
-    fn pte_mksoft_dirty(&self, pte: Pte) -> Pte {
-        pte
-    }
-    fn pte_clear_soft_dirty(&self, pte: Pte) -> Pte {
-        pte
-    }
-    fn pte_mkuffd_wp(&self, pte: Pte) -> Pte {
-        pte
-    }
-    fn pte_clear_uffd_wp(&self, pte: Pte) -> Pte {
-        pte
     }
 
     /// Classic: the hardware pte `cpu_v7_set_pte_ext()` stores at `ptep +
@@ -658,9 +634,6 @@ impl Arch for Arm {
             ArmMode::Lpae => pmd.0 != 0 && pmd.0 & l::PMD_TYPE_MASK != l::PMD_TYPE_TABLE,
         }
     }
-    fn pmd_devmap(&self, _pmd: Pmd) -> bool {
-        false
-    }
     fn pmd_protnone(&self, _pmd: Pmd) -> bool {
         false
     }
@@ -675,9 +648,6 @@ impl Arch for Arm {
     /// LPAE: `!L_PMD_SECT_RDONLY`.
     fn pmd_write(&self, pmd: Pmd) -> bool {
         !self.classic() && pmd.0 & l::L_PMD_SECT_RDONLY == 0
-    }
-    fn pmd_soft_dirty(&self, _pmd: Pmd) -> bool {
-        false
     }
     fn pmd_mkyoung(&self, pmd: Pmd) -> Pmd {
         self.lpae_pmd(pmd, |v| v | l::PMD_SECT_AF)
@@ -701,18 +671,9 @@ impl Arch for Arm {
     fn pmd_mkhuge(&self, pmd: Pmd) -> Pmd {
         self.lpae_pmd(pmd, |v| v & !l::PMD_TABLE_BIT)
     }
-    fn pmd_mkdevmap(&self, pmd: Pmd) -> Pmd {
-        pmd
-    }
     /// LPAE: clear `L_PMD_SECT_VALID` (pgtable-3level.h).
     fn pmd_mkinvalid(&self, pmd: Pmd) -> Pmd {
         self.lpae_pmd(pmd, |v| v & !l::L_PMD_SECT_VALID)
-    }
-    fn pmd_mksoft_dirty(&self, pmd: Pmd) -> Pmd {
-        pmd
-    }
-    fn pmd_clear_soft_dirty(&self, pmd: Pmd) -> Pmd {
-        pmd
     }
     /// Classic: both first-level words of `__pmd_populate(pmdp, pte,
     /// user_pmd_table)` (pgalloc.h), `w0 = (pte + 2048) | 0x35` and `w1 =

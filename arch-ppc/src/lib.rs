@@ -510,11 +510,6 @@ impl Arch for Ppc {
     fn pte_soft_dirty(&self, pte: Pte) -> bool {
         pte.0 & _PAGE_SOFT_DIRTY != 0
     }
-    /// No `HAVE_ARCH_USERFAULTFD_WP` on powerpc: always false.
-    #[inline]
-    fn pte_uffd_wp(&self, _pte: Pte) -> bool {
-        false
-    }
     #[inline]
     fn pte_mkyoung(&self, pte: Pte) -> Pte {
         Pte(pte.0 | _PAGE_ACCESSED)
@@ -561,16 +556,6 @@ impl Arch for Ppc {
     #[inline]
     fn pte_clear_soft_dirty(&self, pte: Pte) -> Pte {
         Pte(pte.0 & !_PAGE_SOFT_DIRTY)
-    }
-    /// Generic no-op (no uffd-wp on powerpc).
-    #[inline]
-    fn pte_mkuffd_wp(&self, pte: Pte) -> Pte {
-        pte
-    }
-    /// Generic no-op (no uffd-wp on powerpc).
-    #[inline]
-    fn pte_clear_uffd_wp(&self, pte: Pte) -> Pte {
-        pte
     }
     /// The kernel's `pte_hw_valid()` (PRESENT and PTE), narrowed to what a
     /// user-mode data load may use: PRIVILEGED clear and `_PAGE_READ` set.

@@ -159,15 +159,6 @@ impl Arch for Riscv {
     fn pte_protnone(&self, pte: Pte) -> bool {
         e::pte_protnone(pte.0)
     }
-    fn pte_devmap(&self, _pte: Pte) -> bool {
-        false
-    }
-    fn pte_soft_dirty(&self, _pte: Pte) -> bool {
-        false
-    }
-    fn pte_uffd_wp(&self, _pte: Pte) -> bool {
-        false
-    }
     fn pte_mkyoung(&self, pte: Pte) -> Pte {
         Pte(pte.0 | e::_PAGE_ACCESSED)
     }
@@ -193,21 +184,6 @@ impl Arch for Riscv {
     }
     fn pte_mkspecial(&self, pte: Pte) -> Pte {
         Pte(pte.0 | e::_PAGE_SPECIAL)
-    }
-    fn pte_mkdevmap(&self, pte: Pte) -> Pte {
-        pte
-    }
-    fn pte_mksoft_dirty(&self, pte: Pte) -> Pte {
-        pte
-    }
-    fn pte_clear_soft_dirty(&self, pte: Pte) -> Pte {
-        pte
-    }
-    fn pte_mkuffd_wp(&self, pte: Pte) -> Pte {
-        pte
-    }
-    fn pte_clear_uffd_wp(&self, pte: Pte) -> Pte {
-        pte
     }
 
     /// The Sv39 MMU uses a pte when V is set and R/W/X is a leaf encoding
@@ -293,9 +269,6 @@ impl Arch for Riscv {
     fn pmd_trans_huge(&self, pmd: Pmd) -> bool {
         e::pmd_leaf(pmd.0)
     }
-    fn pmd_devmap(&self, _pmd: Pmd) -> bool {
-        false
-    }
     /// `pmd_protnone()` (pgtable.h): `pte_protnone(pmd_pte(pmd))`.
     fn pmd_protnone(&self, pmd: Pmd) -> bool {
         e::pte_protnone(pmd.0)
@@ -308,9 +281,6 @@ impl Arch for Riscv {
     }
     fn pmd_write(&self, pmd: Pmd) -> bool {
         pmd.0 & e::_PAGE_WRITE != 0
-    }
-    fn pmd_soft_dirty(&self, _pmd: Pmd) -> bool {
-        false
     }
     fn pmd_mkyoung(&self, pmd: Pmd) -> Pmd {
         Pmd(pmd.0 | e::_PAGE_ACCESSED)
@@ -334,18 +304,9 @@ impl Arch for Riscv {
     fn pmd_mkhuge(&self, pmd: Pmd) -> Pmd {
         pmd
     }
-    fn pmd_mkdevmap(&self, pmd: Pmd) -> Pmd {
-        pmd
-    }
     /// `pmd_mkinvalid()` (pgtable.h): clear PRESENT and PROT_NONE.
     fn pmd_mkinvalid(&self, pmd: Pmd) -> Pmd {
         Pmd(e::pmd_mkinvalid(pmd.0))
-    }
-    fn pmd_mksoft_dirty(&self, pmd: Pmd) -> Pmd {
-        pmd
-    }
-    fn pmd_clear_soft_dirty(&self, pmd: Pmd) -> Pmd {
-        pmd
     }
     /// `pmd_populate()` (pgalloc.h): `(pfn << _PAGE_PFN_SHIFT) | _PAGE_TABLE`.
     fn pmd_populate(&self, table_pa: u64) -> Pmd {

@@ -492,16 +492,8 @@ impl Arch for S390 {
     fn pte_protnone(&self, pte: Pte) -> bool {
         pte_protnone(pte.0)
     }
-    /// No `ARCH_HAS_PTE_DEVMAP`: the generic 0.
-    fn pte_devmap(&self, _pte: Pte) -> bool {
-        false
-    }
     fn pte_soft_dirty(&self, pte: Pte) -> bool {
         pte.0 & _PAGE_SOFT_DIRTY != 0
-    }
-    /// No `HAVE_ARCH_USERFAULTFD_WP`: the generic 0.
-    fn pte_uffd_wp(&self, _pte: Pte) -> bool {
-        false
     }
     fn pte_mkyoung(&self, pte: Pte) -> Pte {
         Pte(pte_mkyoung(pte.0))
@@ -529,23 +521,11 @@ impl Arch for S390 {
     fn pte_mkspecial(&self, pte: Pte) -> Pte {
         Pte(pte.0 | _PAGE_SPECIAL)
     }
-    /// No `ARCH_HAS_PTE_DEVMAP`: unchanged.
-    fn pte_mkdevmap(&self, pte: Pte) -> Pte {
-        pte
-    }
     fn pte_mksoft_dirty(&self, pte: Pte) -> Pte {
         Pte(pte.0 | _PAGE_SOFT_DIRTY)
     }
     fn pte_clear_soft_dirty(&self, pte: Pte) -> Pte {
         Pte(pte.0 & !_PAGE_SOFT_DIRTY)
-    }
-    /// No `HAVE_ARCH_USERFAULTFD_WP`: unchanged.
-    fn pte_mkuffd_wp(&self, pte: Pte) -> Pte {
-        pte
-    }
-    /// No `HAVE_ARCH_USERFAULTFD_WP`: unchanged.
-    fn pte_clear_uffd_wp(&self, pte: Pte) -> Pte {
-        pte
     }
 
     /// The DAT view: I clear (and the must-be-zero bit 0x800 clear).  For
@@ -647,9 +627,6 @@ impl Arch for S390 {
     fn pmd_trans_huge(&self, pmd: Pmd) -> bool {
         pmd_large(pmd.0)
     }
-    fn pmd_devmap(&self, _pmd: Pmd) -> bool {
-        false
-    }
     /// `pmd_protnone()`: large and not readable.
     fn pmd_protnone(&self, pmd: Pmd) -> bool {
         pmd_large(pmd.0) && pmd.0 & _SEGMENT_ENTRY_READ == 0
@@ -686,9 +663,6 @@ impl Arch for S390 {
     }
     fn pmd_mkhuge(&self, pmd: Pmd) -> Pmd {
         Pmd(pmd_mkhuge(pmd.0))
-    }
-    fn pmd_mkdevmap(&self, pmd: Pmd) -> Pmd {
-        pmd
     }
     /// s390 has no `pmd_mkinvalid()`: its own `pmdp_invalidate()` stores
     /// the pmd with `_SEGMENT_ENTRY_INVALID` set, which this returns.

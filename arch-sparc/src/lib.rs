@@ -249,18 +249,6 @@ impl Arch for Sparc64 {
     fn pte_protnone(&self, _pte: Pte) -> bool {
         false
     }
-    /// Generic stub (no `ARCH_HAS_PTE_DEVMAP`): 0.
-    fn pte_devmap(&self, _pte: Pte) -> bool {
-        false
-    }
-    /// Generic stub (no `HAVE_ARCH_SOFT_DIRTY`): 0.
-    fn pte_soft_dirty(&self, _pte: Pte) -> bool {
-        false
-    }
-    /// Generic stub (`include/asm-generic/pgtable_uffd.h`): 0.
-    fn pte_uffd_wp(&self, _pte: Pte) -> bool {
-        false
-    }
     fn pte_mkyoung(&self, pte: Pte) -> Pte {
         Pte(self.layout.pte_mkyoung(pte.0))
     }
@@ -287,26 +275,6 @@ impl Arch for Sparc64 {
     /// `pte_mkspecial()` (pgtable_64.h).
     fn pte_mkspecial(&self, pte: Pte) -> Pte {
         Pte(pte.0 | _PAGE_SPECIAL)
-    }
-    /// Generic stub: the identity.
-    fn pte_mkdevmap(&self, pte: Pte) -> Pte {
-        pte
-    }
-    /// Generic stub: the identity.
-    fn pte_mksoft_dirty(&self, pte: Pte) -> Pte {
-        pte
-    }
-    /// Generic stub: the identity.
-    fn pte_clear_soft_dirty(&self, pte: Pte) -> Pte {
-        pte
-    }
-    /// Generic stub: the identity.
-    fn pte_mkuffd_wp(&self, pte: Pte) -> Pte {
-        pte
-    }
-    /// Generic stub: the identity.
-    fn pte_clear_uffd_wp(&self, pte: Pte) -> Pte {
-        pte
     }
     /// The TLB-miss handler loads a pte only with `_PAGE_VALID` (`brgez` in
     /// `USER_PGTABLE_WALK_TL1`): PROT_NONE (`PAGE_NONE` has no V) and old
@@ -402,9 +370,6 @@ impl Arch for Sparc64 {
     fn pmd_trans_huge(&self, pmd: Pmd) -> bool {
         pmd.0 & _PAGE_PMD_HUGE != 0
     }
-    fn pmd_devmap(&self, _pmd: Pmd) -> bool {
-        false
-    }
     fn pmd_protnone(&self, _pmd: Pmd) -> bool {
         false
     }
@@ -416,9 +381,6 @@ impl Arch for Sparc64 {
     }
     fn pmd_write(&self, pmd: Pmd) -> bool {
         self.layout.pte_write(pmd.0)
-    }
-    fn pmd_soft_dirty(&self, _pmd: Pmd) -> bool {
-        false
     }
     fn pmd_mkyoung(&self, pmd: Pmd) -> Pmd {
         Pmd(self.layout.pte_mkyoung(pmd.0))
@@ -441,18 +403,9 @@ impl Arch for Sparc64 {
     fn pmd_mkhuge(&self, pmd: Pmd) -> Pmd {
         Pmd(self.layout.pmd_mkhuge(pmd.0))
     }
-    fn pmd_mkdevmap(&self, pmd: Pmd) -> Pmd {
-        pmd
-    }
     /// What sparc64's `pmdp_invalidate()` stores: V cleared (tlb.c).
     fn pmd_mkinvalid(&self, pmd: Pmd) -> Pmd {
         Pmd(self.layout.pmd_mkinvalid(pmd.0))
-    }
-    fn pmd_mksoft_dirty(&self, pmd: Pmd) -> Pmd {
-        pmd
-    }
-    fn pmd_clear_soft_dirty(&self, pmd: Pmd) -> Pmd {
-        pmd
     }
     /// `pmd_populate()` = `pmd_set()` (pgtable_64.h): `__pa(ptep)`, no flags.
     fn pmd_populate(&self, table_pa: u64) -> Pmd {

@@ -500,11 +500,26 @@ pub trait Arch: Send + Sync + Sized + 'static {
     /// `pte_protnone(pte)` (NUMA balancing).
     fn pte_protnone(&self, pte: Pte) -> bool;
     /// `pte_devmap(pte)`.
-    fn pte_devmap(&self, pte: Pte) -> bool;
+    ///
+    /// Default: the generic stub for a configuration without the feature,
+    /// 0 (see [`Arch::features`]).
+    fn pte_devmap(&self, _pte: Pte) -> bool {
+        false
+    }
     /// `pte_soft_dirty(pte)`.
-    fn pte_soft_dirty(&self, pte: Pte) -> bool;
+    ///
+    /// Default: the generic stub for a configuration without the feature,
+    /// 0 (see [`Arch::features`]).
+    fn pte_soft_dirty(&self, _pte: Pte) -> bool {
+        false
+    }
     /// `pte_uffd_wp(pte)`.
-    fn pte_uffd_wp(&self, pte: Pte) -> bool;
+    ///
+    /// Default: the generic stub for a configuration without the feature,
+    /// 0 (see [`Arch::features`]).
+    fn pte_uffd_wp(&self, _pte: Pte) -> bool {
+        false
+    }
     /// `pte_mkyoung(pte)`.
     fn pte_mkyoung(&self, pte: Pte) -> Pte;
     /// `pte_mkold(pte)`.
@@ -522,15 +537,40 @@ pub trait Arch: Send + Sync + Sized + 'static {
     /// `pte_mkspecial(pte)`.
     fn pte_mkspecial(&self, pte: Pte) -> Pte;
     /// `pte_mkdevmap(pte)`.
-    fn pte_mkdevmap(&self, pte: Pte) -> Pte;
+    ///
+    /// Default: the generic stub for a configuration without the feature,
+    /// the identity.
+    fn pte_mkdevmap(&self, pte: Pte) -> Pte {
+        pte
+    }
     /// `pte_mksoft_dirty(pte)`.
-    fn pte_mksoft_dirty(&self, pte: Pte) -> Pte;
+    ///
+    /// Default: the generic stub for a configuration without the feature,
+    /// the identity.
+    fn pte_mksoft_dirty(&self, pte: Pte) -> Pte {
+        pte
+    }
     /// `pte_clear_soft_dirty(pte)`.
-    fn pte_clear_soft_dirty(&self, pte: Pte) -> Pte;
+    ///
+    /// Default: the generic stub for a configuration without the feature,
+    /// the identity.
+    fn pte_clear_soft_dirty(&self, pte: Pte) -> Pte {
+        pte
+    }
     /// `pte_mkuffd_wp(pte)`.
-    fn pte_mkuffd_wp(&self, pte: Pte) -> Pte;
+    ///
+    /// Default: the generic stub for a configuration without the feature,
+    /// the identity.
+    fn pte_mkuffd_wp(&self, pte: Pte) -> Pte {
+        pte
+    }
     /// `pte_clear_uffd_wp(pte)`.
-    fn pte_clear_uffd_wp(&self, pte: Pte) -> Pte;
+    ///
+    /// Default: the generic stub for a configuration without the feature,
+    /// the identity.
+    fn pte_clear_uffd_wp(&self, pte: Pte) -> Pte {
+        pte
+    }
 
     /// Where a hardware twin of the pte at `ptep_pa` lives and what it holds,
     /// when the architecture keeps one beside the Linux pte (arm's classic
@@ -708,7 +748,12 @@ pub trait Arch: Send + Sync + Sized + 'static {
     /// `pmd_trans_huge(pmd)`.
     fn pmd_trans_huge(&self, pmd: Pmd) -> bool;
     /// `pmd_devmap(pmd)`.
-    fn pmd_devmap(&self, pmd: Pmd) -> bool;
+    ///
+    /// Default: the generic stub for a configuration without the feature,
+    /// 0 (see [`Arch::features`]).
+    fn pmd_devmap(&self, _pmd: Pmd) -> bool {
+        false
+    }
     /// `pmd_protnone(pmd)`.
     fn pmd_protnone(&self, pmd: Pmd) -> bool;
     /// `pmd_young(pmd)`.
@@ -718,7 +763,12 @@ pub trait Arch: Send + Sync + Sized + 'static {
     /// `pmd_write(pmd)`.
     fn pmd_write(&self, pmd: Pmd) -> bool;
     /// `pmd_soft_dirty(pmd)`.
-    fn pmd_soft_dirty(&self, pmd: Pmd) -> bool;
+    ///
+    /// Default: the generic stub for a configuration without the feature,
+    /// 0 (see [`Arch::features`]).
+    fn pmd_soft_dirty(&self, _pmd: Pmd) -> bool {
+        false
+    }
     /// `pmd_mkyoung(pmd)`.
     fn pmd_mkyoung(&self, pmd: Pmd) -> Pmd;
     /// `pmd_mkold(pmd)`.
@@ -734,13 +784,28 @@ pub trait Arch: Send + Sync + Sized + 'static {
     /// `pmd_mkhuge(pmd)`.
     fn pmd_mkhuge(&self, pmd: Pmd) -> Pmd;
     /// `pmd_mkdevmap(pmd)`.
-    fn pmd_mkdevmap(&self, pmd: Pmd) -> Pmd;
+    ///
+    /// Default: the generic stub for a configuration without the feature,
+    /// the identity.
+    fn pmd_mkdevmap(&self, pmd: Pmd) -> Pmd {
+        pmd
+    }
     /// `pmd_mkinvalid(pmd)` (what `pmdp_invalidate` stores).
     fn pmd_mkinvalid(&self, pmd: Pmd) -> Pmd;
     /// `pmd_mksoft_dirty(pmd)`.
-    fn pmd_mksoft_dirty(&self, pmd: Pmd) -> Pmd;
+    ///
+    /// Default: the generic stub for a configuration without the feature,
+    /// the identity.
+    fn pmd_mksoft_dirty(&self, pmd: Pmd) -> Pmd {
+        pmd
+    }
     /// `pmd_clear_soft_dirty(pmd)`.
-    fn pmd_clear_soft_dirty(&self, pmd: Pmd) -> Pmd;
+    ///
+    /// Default: the generic stub for a configuration without the feature,
+    /// the identity.
+    fn pmd_clear_soft_dirty(&self, pmd: Pmd) -> Pmd {
+        pmd
+    }
     /// The pmd that `pmd_populate(mm, pmdp, table)` stores for a pte table
     /// at physical address `table_pa`.
     fn pmd_populate(&self, table_pa: u64) -> Pmd;

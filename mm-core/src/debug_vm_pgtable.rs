@@ -5,7 +5,7 @@
 //! (`ARCH_HAS_DEBUG_VM_PGTABLE`: not arm32, not sparc, and x86 only without
 //! PAE).  Here every family runs on every configuration, over all 16
 //! `vm_get_page_prot()` values and many random pfns; a family that does not
-//! apply is a [`FamilyStatus::Skip`] carrying the Kconfig option that gates it
+//! apply is a [`crate::family::FamilyStatus::Skip`] carrying the Kconfig option that gates it
 //! in Linux, never a silent pass.
 //!
 //! The "advanced" and "clear"/"populate" families operate on entries in real
