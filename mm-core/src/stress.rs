@@ -61,6 +61,18 @@ fn pattern(index: u64) -> [u8; 8] {
     (index.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1).to_le_bytes()
 }
 
+/// How the lockless walker protects itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WalkerLocking {
+    /// As the kernel of `version` requires: `mmap_read_lock` under v6.4,
+    /// RCU alone under v6.6.
+    AsRequired,
+    /// RCU alone whatever the version: under v6.4, whose retract frees the
+    /// table at once, this is the series without `pte_free_defer()` — the
+    /// negative control that shows the run's checks can fail.
+    RcuOnly,
+}
+
 /// Run for `duration` on configuration `a` with khugepaged `version`.
 ///
 /// # Errors
@@ -68,6 +80,20 @@ fn pattern(index: u64) -> [u8; 8] {
 pub fn run<A: Arch + Clone>(
     a: &A,
     version: Version,
+    duration: Duration,
+    seed: u64,
+) -> Result<StressReport, MmError> {
+    run_with(a, version, WalkerLocking::AsRequired, duration, seed)
+}
+
+/// [`run`], with the lockless walker's protection chosen by `locking`.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with<A: Arch + Clone>(
+    a: &A,
+    version: Version,
+    locking: WalkerLocking,
     duration: Duration,
     seed: u64,
 ) -> Result<StressReport, MmError> {
@@ -147,12 +173,16 @@ pub fn run<A: Arch + Clone>(
                 // Before the series a pte-table walker held mmap_lock (v6.4
                 // frees retracted tables at once, under mmap_write_lock);
                 // walking with RCU alone is what v6.6 made safe.
-                let _r = match version {
-                    Version::V6_4 => Some(mm.mmap_lock.read()?),
-                    Version::V6_6 => None,
+                let _r = match (version, locking) {
+                    (Version::V6_4, WalkerLocking::AsRequired) => Some(mm.mmap_lock.read()?),
+                    _ => None,
                 };
                 if let Some(pmdp) = mm.find_pmd(va)? {
                     if let Some(map) = mm.pte_offset_map(pmdp, va)? {
+                        // Stay inside the table across a reschedule, as a
+                        // preempted RCU reader would: the window in which a
+                        // table freed too early is caught.
+                        std::thread::yield_now();
                         for k in 0..4 {
                             map.get_at((map.index() + k) % ptrs)?;
                         }

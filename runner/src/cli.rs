@@ -97,6 +97,11 @@ pub enum Cmd {
         /// Seed.
         #[arg(long, default_value = "0xfeed")]
         seed: String,
+        /// Run the negative control instead: v6.4's immediate table free
+        /// with the walker on RCU alone (the series without
+        /// `pte_free_defer()`); fails unless some run catches it.
+        #[arg(long)]
+        negative_control: bool,
         /// Machine-readable output.
         #[arg(long)]
         json: bool,

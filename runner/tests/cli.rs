@@ -320,6 +320,36 @@ fn stress_is_clean_on_every_configuration() {
     }
 }
 
+/// The negative control (v6.4's immediate free under RCU-only walkers)
+/// must be caught somewhere: the stress checks can fail.
+#[test]
+fn stress_negative_control_is_caught() {
+    let o = ptlab(&[
+        "stress",
+        "--arch",
+        "all",
+        "--seconds",
+        "0.2",
+        "--negative-control",
+        "--json",
+    ]);
+    let v = json(&o);
+    assert!(o.status.success(), "{v}");
+    assert_eq!(v["negative_control"], true, "{v}");
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), v_configs(), "{v}");
+    let caught: Vec<_> = runs.iter().filter(|r| r["clean"] == false).collect();
+    assert!(!caught.is_empty(), "{v}");
+    for r in caught {
+        let reports = r["reports"].as_array().unwrap();
+        assert!(
+            r["lost"].as_u64().unwrap() > 0
+                || reports.iter().any(|x| x.as_str().unwrap().contains("stale")),
+            "{r}"
+        );
+    }
+}
+
 fn v_configs() -> usize {
     json(&ptlab(&["arches", "--json"]))
         .as_array()

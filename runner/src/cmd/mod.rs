@@ -26,8 +26,15 @@ pub fn run(cmd: Cmd) -> Result<bool, CliError> {
             arch,
             seconds,
             seed,
+            negative_control,
             json,
-        } => stress::run(&arch, seconds, crate::parse::number("--seed", &seed)?, json),
+        } => stress::run(
+            &arch,
+            seconds,
+            crate::parse::number("--seed", &seed)?,
+            negative_control,
+            json,
+        ),
         Cmd::Lifecycle {
             arch,
             variant,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use indicatif::ProgressBar;
 use mm_core::khugepaged::Version;
-use mm_core::stress::{run as run_stress, StressReport};
+use mm_core::stress::{run_with, StressReport, WalkerLocking};
 use mm_core::Arch;
 use serde_json::json;
 
@@ -14,6 +14,7 @@ use crate::error::CliError;
 
 struct One {
     version: Version,
+    locking: WalkerLocking,
     duration: Duration,
     seed: u64,
 }
@@ -26,15 +27,42 @@ impl Visitor for One {
             // khugepaged would only report failures: say so via an empty run.
             return Ok(StressReport::default());
         }
-        Ok(run_stress(&a, self.version, self.duration, self.seed)?)
+        // An error a thread hit is a finding of this run, not the end of
+        // the command: keep it as the run's report so that the other
+        // configurations' results are not lost.
+        Ok(
+            match run_with(&a, self.version, self.locking, self.duration, self.seed) {
+                Ok(r) => r,
+                Err(e) => StressReport {
+                    reports: vec![format!("run stopped: {e}")],
+                    ..Default::default()
+                },
+            },
+        )
     }
 }
 
 /// Run `ptlab stress`.  Fails (exit 1) when any run is not clean.
 ///
+/// With `negative_control` it runs only v6.4 (tables freed at once by
+/// retract) with the lockless walker on RCU alone — the series without
+/// `pte_free_defer()` — to show that the checks can fail; it fails when no
+/// run catches anything.  A run that misses is not a model error: the
+/// walker must be inside the very table at the moment it is freed, and on
+/// powerpc 64K a freed fragment is never handed out again while its page
+/// lives (`pte_fragment_alloc()` only cuts fresh fragments), so only the
+/// page's final free can expose it.
+///
 /// # Errors
-/// Bad input; an error a stress thread hit.
-pub fn run(arch: &str, seconds: f64, seed: u64, json: bool) -> Result<bool, CliError> {
+/// Bad input ([`CliError::BadNumber`], an unknown configuration).  A
+/// stress thread's error is reported in its run's row, not returned.
+pub fn run(
+    arch: &str,
+    seconds: f64,
+    seed: u64,
+    negative_control: bool,
+    json: bool,
+) -> Result<bool, CliError> {
     if !(seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0) {
         return Err(CliError::BadNumber {
             what: "--seconds",
@@ -42,37 +70,53 @@ pub fn run(arch: &str, seconds: f64, seed: u64, json: bool) -> Result<bool, CliE
         });
     }
     let cfgs = configs::expand(arch)?;
-    let bar = ProgressBar::new(cfgs.len() as u64 * 2);
+    let (versions, locking): (&[Version], _) = if negative_control {
+        (&[Version::V6_4], WalkerLocking::RcuOnly)
+    } else {
+        (&[Version::V6_6, Version::V6_4], WalkerLocking::AsRequired)
+    };
+    let bar = ProgressBar::new(cfgs.len() as u64 * versions.len() as u64);
     if json {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let mut rows = Vec::new();
     let mut ok = true;
+    let mut caught = false;
     for cfg in &cfgs {
-        for version in [Version::V6_6, Version::V6_4] {
+        for &version in versions {
             bar.set_message(format!("{cfg} {version:?}"));
             let r = configs::with_config(
                 cfg,
                 One {
                     version,
+                    locking,
                     duration: Duration::from_secs_f64(seconds),
                     seed,
                 },
             )??;
-            ok &= r.clean();
+            if negative_control {
+                caught |= !r.clean();
+            } else {
+                ok &= r.clean();
+            }
             rows.push((cfg, version, r));
             bar.inc(1);
         }
     }
     bar.finish_and_clear();
+    if negative_control {
+        ok = caught;
+    }
     if json {
         super::print_json(&json!({
             "ok": ok,
             "seconds_each": seconds,
+            "negative_control": negative_control,
             "runs": rows.iter().map(|(c, v, r)| json!({
                 "config": c,
                 "version": format!("{v:?}"),
                 "clean": r.clean(),
+                "skipped": skipped(r),
                 "writes": r.writes, "reads": r.reads, "walks": r.walks,
                 "collapses": r.collapses, "scans": r.scans, "cycles": r.cycles,
                 "lost": r.lost, "reports": r.reports,
@@ -93,10 +137,19 @@ pub fn run(arch: &str, seconds: f64, seed: u64, json: bool) -> Result<bool, CliE
         "mms"
     );
     for (c, v, r) in &rows {
-        let verdict = if r.writes == 0 {
+        let verdict = if skipped(r) {
             "skipped (no THP)".to_string()
+        } else if r.clean() && negative_control {
+            "not caught in this run (the walker was never inside a table at its free)"
+                .to_string()
         } else if r.clean() {
             "clean".to_string()
+        } else if negative_control {
+            format!(
+                "caught: {} lost, {} reports",
+                r.lost,
+                r.reports.len()
+            )
         } else {
             format!(
                 "FAIL: {} lost, {} reports, {} table bytes and {} frames leaked",
@@ -125,4 +178,10 @@ pub fn run(arch: &str, seconds: f64, seed: u64, json: bool) -> Result<bool, CliE
         }
     }
     Ok(ok)
+}
+
+/// A configuration without THP runs nothing (khugepaged has nothing to
+/// collapse there).
+fn skipped(r: &StressReport) -> bool {
+    r.writes == 0 && r.reports.is_empty()
 }
