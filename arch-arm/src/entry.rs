@@ -472,3 +472,32 @@ pub mod lpae {
         v & PHYS_MASK & PAGE_MASK
     }
 }
+
+/// The swap types this architecture's kernel configures
+/// (`include/linux/swap.h`): `CONFIG_MIGRATION` (3) and PTE markers (1);
+/// no `SWP_DEVICE_*` (`ZONE_DEVICE` depends on `ARCH_HAS_PTE_DEVMAP`, which
+/// this architecture does not select, mm/Kconfig) and no `SWP_HWPOISON`
+/// (`MEMORY_FAILURE` depends on `ARCH_SUPPORTS_MEMORY_FAILURE`, not
+/// selected either).  So `MAX_SWAPFILES` is 32 - 3 - 1 = 28, as the kernel
+/// oracle reports (`ptlab oracle test`, constant `MAX_SWAPFILES`).
+pub const SWAP_TYPES: mm_core::swapops::SwapTypes = mm_core::swapops::SwapTypes {
+    device: 0,
+    hwpoison: 0,
+    ..mm_core::swapops::SwapTypes::ALL
+};
+
+#[cfg(test)]
+mod oracle_pins {
+    //! Values the kernel oracle (`ptlab oracle test`) computed, pinned.
+    use super::*;
+
+    #[test]
+    fn swap_types_are_the_kernels() {
+        // Kernel oracle (Linux 6.12): MAX_SWAPFILES 0x1c,
+        // SWP_MIGRATION_READ 0x1c, SWP_MIGRATION_WRITE 0x1e.
+        assert_eq!(SWAP_TYPES.max_swapfiles(), 28);
+        assert_eq!(SWAP_TYPES.migration_read(), 28);
+        assert_eq!(SWAP_TYPES.migration_write(), 30);
+        assert_eq!(SWAP_TYPES.pte_marker_type(), 31);
+    }
+}

@@ -331,6 +331,11 @@ pub static LPAE_FLAGS: &[FlagBit] = &[
 ];
 
 impl Arch for Arm {
+    /// No device-private or hwpoison swap types here
+    /// ([`entry::SWAP_TYPES`]): `MAX_SWAPFILES` is 28.
+    fn swap_types(&self) -> mm_core::swapops::SwapTypes {
+        entry::SWAP_TYPES
+    }
     type MmContext = ();
 
     fn geometry(&self) -> &Geometry {

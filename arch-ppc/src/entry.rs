@@ -23,7 +23,13 @@
 //! `ARCH_ENABLE_THP_MIGRATION`), `CONFIG_HUGETLB_PAGE=y` (the hash-64K pud
 //! table size), `ARCH_HAS_PTE_DEVMAP`, `ARCH_HAS_PTE_SPECIAL`; no
 //! `HAVE_ARCH_USERFAULTFD_WP` on powerpc, so the uffd-wp helpers are the
-//! generic no-ops; memory-protection keys 0 (no pkey bits set).
+//! generic no-ops; memory-protection keys 0 (no pkey bits set);
+//! `CONFIG_DEVICE_PRIVATE=y` and `CONFIG_MEMORY_FAILURE=y` (through
+//! `PPC64_SUPPORTS_MEMORY_FAILURE`), so the swap types are the generic
+//! ones with device-private and hwpoison entries (`MAX_SWAPFILES` 23);
+//! `CONFIG_DEBUG_VM=y`, whose traps [`Layout::helper_trap`] states.  The
+//! kernel oracle's fragments (`oracle/config/ppc64-*.config`) pin all of
+//! these.
 
 /// `_PAGE_EXEC` (pgtable.h): EAA execute.
 pub const _PAGE_EXEC: u64 = 0x00001;
@@ -168,10 +174,43 @@ impl Layout {
     pub const fn pgdir_shift(&self) -> u32 {
         self.pud_shift() + self.index[2]
     }
-    /// `_PAGE_CHG_MASK` (pgtable.h): bits `pte_modify()` keeps.
+    /// `_PAGE_HPTEFLAGS` as the compiler sees it: a constant of the page
+    /// size (`hash-64k.h` or `hash-4k.h`, both always included by
+    /// `book3s/64/pgtable.h`), whichever MMU runs.  [`Layout::hpteflags`] is
+    /// the run-time view (0 on radix, where no hash slot exists); the masks
+    /// `pte_modify()`/`pmd_modify()` keep use this one, so a radix kernel
+    /// keeps these bits too.
+    pub const fn compiled_hpteflags(&self) -> u64 {
+        if self.page_shift == 16 {
+            crate::geometry::HASH64K_HPTEFLAGS
+        } else {
+            crate::geometry::HASH4K_HPTEFLAGS
+        }
+    }
+    /// `H_PAGE_THP_HUGE` as the compiler sees it: `_RPAGE_RPN1` with 64K
+    /// pages (`hash-64k.h`), 0 with 4K (`hash-4k.h`), whichever MMU runs.
+    pub const fn compiled_thp_huge(&self) -> u64 {
+        if self.page_shift == 16 {
+            _RPAGE_RPN1
+        } else {
+            0
+        }
+    }
+    /// `TASK_SIZE_USER64` = `TASK_SIZE_MAX` (`task_size_64.h`): 4 PB with
+    /// 64K pages, 64 TB with 4K.  The model maps only below
+    /// `DEFAULT_MAP_WINDOW_USER64` (its geometry's `task_size`).
+    pub const fn task_size_user64(&self) -> u64 {
+        if self.page_shift == 16 {
+            0x0010_0000_0000_0000
+        } else {
+            0x0000_4000_0000_0000
+        }
+    }
+    /// `_PAGE_CHG_MASK` (pgtable.h): bits `pte_modify()` keeps, with the
+    /// compile-time `_PAGE_HPTEFLAGS` ([`Layout::compiled_hpteflags`]).
     pub const fn chg_mask(&self) -> u64 {
         self.rpn_mask()
-            | self.hpteflags
+            | self.compiled_hpteflags()
             | _PAGE_DIRTY
             | _PAGE_ACCESSED
             | _PAGE_SPECIAL
@@ -179,13 +218,14 @@ impl Layout {
             | _PAGE_SOFT_DIRTY
             | _PAGE_DEVMAP
     }
-    /// `_HPAGE_CHG_MASK` (pgtable.h): bits `pmd_modify()` keeps.
+    /// `_HPAGE_CHG_MASK` (pgtable.h): bits `pmd_modify()` keeps, with the
+    /// compile-time `_PAGE_HPTEFLAGS` and `H_PAGE_THP_HUGE`.
     pub const fn hpage_chg_mask(&self) -> u64 {
         self.rpn_mask()
-            | self.hpteflags
+            | self.compiled_hpteflags()
             | _PAGE_DIRTY
             | _PAGE_ACCESSED
-            | self.thp_huge
+            | self.compiled_thp_huge()
             | _PAGE_PTE
             | _PAGE_SOFT_DIRTY
             | _PAGE_DEVMAP
@@ -366,6 +406,61 @@ impl Layout {
     }
 }
 
+/// A trap a helper takes: a `WARN_ON()`, or a `BUG()`/`VM_BUG_ON()`.  On
+/// powerpc each is a trap instruction with a `__bug_table` entry
+/// (`asm/bug.h`).  `ppc64_defconfig` has `CONFIG_DEBUG_VM=y`, and so do the
+/// oracle's fragments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HelperTrap {
+    /// `WARN_ON()`: a warning is printed and the helper returns its value.
+    Warn,
+    /// `BUG()`/`VM_BUG_ON()`: an oops; the helper never returns a value.
+    Bug,
+}
+
+impl Layout {
+    /// Which trap helper `name` (the kernel's name) takes on `args`, or
+    /// `None`.  The model's helpers compute a value anyway; this says where
+    /// the kernel would warn or oops instead:
+    ///
+    /// * `pfn_pte()` (pgtable.h): `VM_BUG_ON(pfn >> (64 - PAGE_SHIFT))` and
+    ///   `VM_BUG_ON((pfn << PAGE_SHIFT) & ~PTE_RPN_MASK)`: a pfn outside
+    ///   `PTE_RPN_MASK` is a BUG (the model masks it instead);
+    /// * `pmd_mkhuge()` (pgtable.h, `CONFIG_DEBUG_VM`): radix
+    ///   `WARN_ON(!(pmd & _PAGE_PTE))`; hash `WARN_ON((pmd & (_PAGE_PTE |
+    ///   H_PAGE_THP_HUGE)) != _PAGE_PTE | H_PAGE_THP_HUGE)` (`H_PAGE_THP_HUGE`
+    ///   is 0 on hash-4k); the value is the argument either way;
+    /// * `pud_mkhuge()` (pgtable.h, `CONFIG_DEBUG_VM`): radix
+    ///   `WARN_ON(!(pud & _PAGE_PTE))`; hash `WARN_ON(1)`;
+    /// * `pud_mkdevmap()` (pgtable.h) and `pfn_pud()` (mm/book3s64/pgtable.c,
+    ///   through `__pud_mkhuge()`): `BUG()` on hash, which has no pud leaves
+    ///   (the model computes the radix value);
+    /// * `pmd_mkdevmap()` and `pfn_pmd()` (through `__pmd_mkhuge()`) on
+    ///   hash-4k: `hash__pmd_mkdevmap()` and `hash__pmd_mkhuge()` are `BUG()`
+    ///   (`hash-4k.h`: no THP with 4K hash pages).
+    ///
+    /// Every other helper of the model takes no trap (`pfn_pmd()` masks the
+    /// pfn).
+    pub fn helper_trap(&self, name: &str, args: &[u64]) -> Option<HelperTrap> {
+        let a0 = args.first().copied().unwrap_or(0);
+        match name {
+            "pfn_pte" => (a0 >> (64 - self.page_shift) != 0
+                || (a0 << self.page_shift) & !self.rpn_mask() != 0)
+                .then_some(HelperTrap::Bug),
+            "pmd_mkhuge" => {
+                let want = _PAGE_PTE | self.thp_huge;
+                (a0 & want != want).then_some(HelperTrap::Warn)
+            }
+            "pud_mkhuge" => (!self.radix || a0 & _PAGE_PTE == 0).then_some(HelperTrap::Warn),
+            "pud_mkdevmap" | "pfn_pud" => (!self.radix).then_some(HelperTrap::Bug),
+            "pmd_mkdevmap" | "pfn_pmd" => {
+                (!self.radix && self.page_shift == 12).then_some(HelperTrap::Bug)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// `vm_get_page_prot()` (mm/book3s64/pgtable.c) over `protection_map`
 /// (mm/pgtable.c).  Radix supports execute-only: `VM_EXEC` alone (shared or
 /// not) gives `PAGE_EXECONLY` = BASE|EXEC; hash turns it into read+exec.
@@ -392,4 +487,100 @@ pub fn vm_get_page_prot(radix: bool, flags: u8) -> u64 {
         (_, true) => _PAGE_BASE | _PAGE_RW,
     };
     base | exec
+}
+
+#[cfg(test)]
+mod tests {
+    //! Values the kernel oracle measured (`ptlab oracle test`, Linux
+    //! 6.12.117 `ppc64_defconfig` + `oracle/config/ppc64-*.config`, run
+    //! under qemu-ppc64-static); each pins a fact the model got wrong or
+    //! had to state.
+    use super::*;
+    use crate::geometry::{HASH_4K, HASH_64K, RADIX_64K};
+
+    #[test]
+    fn modify_keeps_the_compiled_hpteflags_on_radix() {
+        // Kernel: pte_modify(0x1fffffffff0041, 0xe11fffffffff0abc) =
+        // 0xe11fffffffff0afc on radix-64k: bit 6 (H_PAGE_BUSY) survives,
+        // because _PAGE_CHG_MASK holds the compile-time _PAGE_HPTEFLAGS.
+        let (v, prot) = (0x001f_ffff_ffff_0041, 0xe11f_ffff_ffff_0abc);
+        assert_eq!(RADIX_64K.pte_modify(v, prot), 0xe11f_ffff_ffff_0afc);
+        assert_eq!(RADIX_64K.pmd_modify(v, prot), 0xe11f_ffff_ffff_0afc);
+        // _HPAGE_CHG_MASK also keeps H_PAGE_THP_HUGE (bit 13) on radix-64k.
+        assert_eq!(RADIX_64K.pmd_modify(_RPAGE_RPN1, 0), _RPAGE_RPN1);
+        assert_eq!(RADIX_64K.pte_modify(_RPAGE_RPN1, 0), 0);
+        // pte_none() still uses the run-time view: radix ignores R and C.
+        assert!(RADIX_64K.pte_none(0x80));
+        assert!(!HASH_64K.pte_none(0x80));
+        assert_eq!(RADIX_64K.compiled_hpteflags(), HASH_64K.hpteflags);
+        assert_eq!(HASH_4K.compiled_thp_huge(), 0);
+    }
+
+    #[test]
+    fn helper_traps_as_the_kernel_takes_them() {
+        // pmd_mkhuge(0): WARN, value 0 (radix and hash).
+        assert_eq!(
+            RADIX_64K.helper_trap("pmd_mkhuge", &[0]),
+            Some(HelperTrap::Warn)
+        );
+        // pmd_mkhuge(_PAGE_PTE): quiet on radix, WARN on hash-64k (no THP_HUGE).
+        assert_eq!(RADIX_64K.helper_trap("pmd_mkhuge", &[_PAGE_PTE]), None);
+        assert_eq!(
+            HASH_64K.helper_trap("pmd_mkhuge", &[_PAGE_PTE]),
+            Some(HelperTrap::Warn)
+        );
+        assert_eq!(
+            HASH_64K.helper_trap("pmd_mkhuge", &[_PAGE_PTE | _RPAGE_RPN1]),
+            None
+        );
+        // pfn_pte(1 << 60, 0): VM_BUG_ON; pfn_pte(0x1234, 0x10e) =
+        // 0x400000001234010e without a trap.
+        assert_eq!(
+            RADIX_64K.helper_trap("pfn_pte", &[1 << 60, 0]),
+            Some(HelperTrap::Bug)
+        );
+        assert_eq!(RADIX_64K.helper_trap("pfn_pte", &[0x1234, 0x10e]), None);
+        assert_eq!(RADIX_64K.pfn_pte(0x1234, 0x10e), 0x4000_0000_1234_010e);
+        // hash: pud_mkdevmap() and pfn_pud() BUG(); pud_mkhuge() WARN_ON(1).
+        assert_eq!(
+            HASH_64K.helper_trap("pud_mkdevmap", &[0]),
+            Some(HelperTrap::Bug)
+        );
+        assert_eq!(
+            HASH_64K.helper_trap("pfn_pud", &[1, 0]),
+            Some(HelperTrap::Bug)
+        );
+        assert_eq!(
+            HASH_64K.helper_trap("pud_mkhuge", &[_PAGE_PTE]),
+            Some(HelperTrap::Warn)
+        );
+        assert_eq!(RADIX_64K.helper_trap("pud_mkdevmap", &[0]), None);
+        assert_eq!(RADIX_64K.helper_trap("pte_mkyoung", &[0]), None);
+        // hash-4k: hash__pmd_mkhuge() and hash__pmd_mkdevmap() BUG().
+        assert_eq!(
+            HASH_4K.helper_trap("pfn_pmd", &[0, 0]),
+            Some(HelperTrap::Bug)
+        );
+        assert_eq!(
+            HASH_4K.helper_trap("pmd_mkdevmap", &[0]),
+            Some(HelperTrap::Bug)
+        );
+        assert_eq!(HASH_64K.helper_trap("pfn_pmd", &[0, 0]), None);
+    }
+
+    #[test]
+    fn oracle_values() {
+        // pfn_pmd(0x1234, 0x10e): hash adds H_PAGE_THP_HUGE.
+        assert_eq!(RADIX_64K.pfn_pmd(0x1234, 0x10e), 0x4000_0000_1234_010e);
+        assert_eq!(HASH_64K.pfn_pmd(0x1234, 0x10e), 0x4000_0000_1234_210e);
+        // vm_get_page_prot(VM_EXEC): execute-only on radix only.
+        assert_eq!(vm_get_page_prot(true, 4), 0x8000_0000_0000_0101);
+        assert_eq!(vm_get_page_prot(false, 4), 0x8000_0000_0000_0105);
+        // TASK_SIZE_MAX (TASK_SIZE_USER64) with 64K pages: 4 PB.
+        assert_eq!(RADIX_64K.task_size_user64(), 0x0010_0000_0000_0000);
+        assert_eq!(HASH_4K.task_size_user64(), 0x0000_4000_0000_0000);
+        // v6.6 PAGE_NONE keeps _PAGE_PRIVILEGED (6.7+ drops it: a listed
+        // version delta in oracle/version-deltas.md).
+        assert_eq!(vm_get_page_prot(true, 0), 0x8000_0000_0000_0108);
+    }
 }

@@ -121,8 +121,12 @@ pub const _SEGMENT_ENTRY_WRITE: u64 = 0x002;
 pub const _SEGMENT_ENTRY_READ: u64 = 0x001;
 /// Software soft-dirty of a large segment, `CONFIG_MEM_SOFT_DIRTY` (pgtable.h).
 pub const _SEGMENT_ENTRY_SOFT_DIRTY: u64 = 0x4000;
-/// `_SEGMENT_CHG_MASK`: what `pmd_modify()` keeps (pgtable.h).
-pub const _SEGMENT_CHG_MASK: u64 = _SEGMENT_ENTRY_ORIGIN
+/// The mask `pmd_modify()` keeps (pgtable.h builds it in the function
+/// body; there is no `_SEGMENT_CHG_MASK` macro): the *large* frame origin
+/// `_SEGMENT_ENTRY_ORIGIN_LARGE` (bits 20-63), not the page-table origin,
+/// so bits 11-19 of the entry are dropped.  The kernel oracle caught the
+/// model keeping `_SEGMENT_ENTRY_ORIGIN` (bits 11-63).
+pub const _SEGMENT_CHG_MASK: u64 = _SEGMENT_ENTRY_ORIGIN_LARGE
     | _SEGMENT_ENTRY_LARGE
     | _SEGMENT_ENTRY_DIRTY
     | _SEGMENT_ENTRY_YOUNG
@@ -571,4 +575,44 @@ pub const fn pud_pfn(pud: u64) -> u64 {
         _REGION_ENTRY_ORIGIN
     };
     (pud & mask) >> PAGE_SHIFT
+}
+
+/// The swap types this architecture's kernel configures
+/// (`include/linux/swap.h`): `CONFIG_MIGRATION` (3) and PTE markers (1);
+/// no `SWP_DEVICE_*` (`ZONE_DEVICE` depends on `ARCH_HAS_PTE_DEVMAP`, which
+/// this architecture does not select, mm/Kconfig) and no `SWP_HWPOISON`
+/// (`MEMORY_FAILURE` depends on `ARCH_SUPPORTS_MEMORY_FAILURE`, not
+/// selected either).  So `MAX_SWAPFILES` is 32 - 3 - 1 = 28, as the kernel
+/// oracle reports (`ptlab oracle test`, constant `MAX_SWAPFILES`).
+pub const SWAP_TYPES: mm_core::swapops::SwapTypes = mm_core::swapops::SwapTypes {
+    device: 0,
+    hwpoison: 0,
+    ..mm_core::swapops::SwapTypes::ALL
+};
+
+#[cfg(test)]
+mod oracle_pins {
+    //! Values the kernel oracle (`ptlab oracle test --arch s390x`, Linux
+    //! 6.12 built with `defconfig`) computed, pinned.
+    use super::*;
+
+    #[test]
+    fn swap_types_are_the_kernels() {
+        // Kernel oracle (Linux 6.12): MAX_SWAPFILES 0x1c,
+        // SWP_MIGRATION_READ 0x1c, SWP_MIGRATION_WRITE 0x1e.
+        assert_eq!(SWAP_TYPES.max_swapfiles(), 28);
+        assert_eq!(SWAP_TYPES.migration_read(), 28);
+        assert_eq!(SWAP_TYPES.migration_write(), 30);
+        assert_eq!(SWAP_TYPES.pte_marker_type(), 31);
+    }
+
+    #[test]
+    fn pmd_modify_keeps_the_large_origin_only() {
+        // Kernel: bits 11-19 of a segment entry do not survive pmd_modify().
+        assert_eq!(pmd_modify(0x1234_0001, 0x1efc), 0x1230_0223);
+        assert_eq!(
+            pmd_modify(0x3fff_ffff_8002, 0x3fff_ffff_bdeb),
+            0x3fff_fff0_0223
+        );
+    }
 }

@@ -181,6 +181,11 @@ static FLAGS_SUN4U: &[FlagBit] = &[
 ];
 
 impl Arch for Sparc64 {
+    /// No device-private or hwpoison swap types here
+    /// ([`entry::SWAP_TYPES`]): `MAX_SWAPFILES` is 28.
+    fn swap_types(&self) -> mm_core::swapops::SwapTypes {
+        entry::SWAP_TYPES
+    }
     type MmContext = ();
 
     fn geometry(&self) -> &Geometry {

@@ -24,6 +24,15 @@
 #include <linux/huge_mm.h>
 
 typedef unsigned long ul;
+#ifdef CONFIG_PPC
+/* powerpc spells pteval_t pte_basic_t (asm/pgtable-types.h). */
+typedef pte_basic_t pteval_t;
+#endif
+#if defined(CONFIG_S390) || defined(CONFIG_SPARC64)
+/* s390 and sparc64 have no pteval_t: pte_t wraps an unsigned long
+ * (asm/page.h, asm/page_64.h). */
+typedef unsigned long pteval_t;
+#endif
 typedef pteval_t pv;
 
 #define W noinline __used asmlinkage
@@ -38,7 +47,9 @@ PRED(pte, pte_present)
 PRED(pte, pte_young)
 PRED(pte, pte_dirty)
 PRED(pte, pte_write)
+#ifndef CONFIG_S390	/* s390 has no pte_exec()/pte_mkexec() */
 PRED(pte, pte_exec)
+#endif
 PRED(pte, pte_special)
 PRED(pte, pte_protnone)
 PRED(pte, pte_devmap)
@@ -51,9 +62,13 @@ UN(pte, pte_mkdirty)
 UN(pte, pte_mkclean)
 UN(pte, pte_mkwrite_novma)
 UN(pte, pte_wrprotect)
+#if !defined(CONFIG_S390) && !defined(CONFIG_SPARC64)	/* nor has sparc64 pte_mkexec() */
 UN(pte, pte_mkexec)
+#endif
 UN(pte, pte_mkspecial)
+#ifdef CONFIG_ARCH_HAS_PTE_DEVMAP	/* no generic pte_mkdevmap()/pmd_mkdevmap() */
 UN(pte, pte_mkdevmap)
+#endif
 UN(pte, pte_mksoft_dirty)
 UN(pte, pte_clear_soft_dirty)
 UN(pte, pte_mkuffd_wp)
@@ -103,8 +118,15 @@ UN(pmd, pmd_mkclean)
 UN(pmd, pmd_mkwrite_novma)
 UN(pmd, pmd_wrprotect)
 UN(pmd, pmd_mkhuge)
+#ifdef CONFIG_ARCH_HAS_PTE_DEVMAP
 UN(pmd, pmd_mkdevmap)
+#endif
+/* book3s64 has no pmd_mkinvalid(): its pmdp_invalidate() is out of line
+ * (pmd_hugepage_update() on the table in memory, then a TLB flush). */
+/* Nor have s390 and sparc64 (__HAVE_ARCH_PMDP_INVALIDATE, out of line). */
+#if !defined(CONFIG_PPC_BOOK3S_64) && !defined(CONFIG_S390) && !defined(CONFIG_SPARC64)
 UN(pmd, pmd_mkinvalid)
+#endif
 UN(pmd, pmd_mksoft_dirty)
 UN(pmd, pmd_clear_soft_dirty)
 W pv oracle_pfn_pmd(ul pfn, pv prot) { return pmd_val(pfn_pmd(pfn, __pgprot(prot))); }
@@ -158,7 +180,15 @@ PRED(pgd, pgd_bad)
 
 /* ---- protections: the kernel's own out-of-line vm_get_page_prot(),
  * linked in from the in-tree object named in the fragment header. */
+/* sparc64 computes every protection_map[] entry at boot
+ * (sun4u/sun4v_pgprot_init() in init_64.c, from run-time variables), so no
+ * object holds a table the model could be compared with: compiled out there,
+ * and `ptlab oracle test` lists vm_get_page_prot as not covered.  (arm's
+ * build_mem_type_table() only ORs user_pgprot into the static table of
+ * mm/mmu.c: the arm loader does that.) */
+#ifndef CONFIG_SPARC64
 W pv oracle_vm_get_page_prot(ul vm_flags) { return pgprot_val(vm_get_page_prot(vm_flags)); }
+#endif
 
 /* ---- constants */
 CONST(sizeof_pteval, sizeof(pteval_t))
@@ -180,6 +210,152 @@ CONST(SWP_PTE_MARKER, SWP_PTE_MARKER)
 #ifdef CONFIG_TRANSPARENT_HUGEPAGE
 CONST(HPAGE_PMD_SHIFT, HPAGE_PMD_SHIFT)
 #endif
+
+#ifdef CONFIG_PPC_BOOK3S_64
+/*
+ * ---- powerpc book3s64: boot-time set-up for the qemu-user harness
+ * (oracle/ppc64/).  Not wrappers (no oracle_ prefix): the harness calls them
+ * once, before any wrapper, with the knob it was started with.
+ */
+#include <linux/jump_label.h>
+#include <asm/mmu.h>
+#include <asm/ppc-opcode.h>
+#include <asm/bug.h>
+
+/* The default mmap window (task_size_64.h): the model's address range;
+ * TASK_SIZE_MAX is the whole TASK_SIZE_USER64. */
+CONST(DEFAULT_MAP_WINDOW_USER64, DEFAULT_MAP_WINDOW_USER64)
+
+/* The table-populate helpers (book3s/64/pgalloc.h) for a table at physical
+ * address pa: __pa(table) | PMD/PUD/PGD_VAL_BITS, run-time values (radix adds
+ * the next level's index size, NLS).  They do not use the mm. */
+#include <asm/pgalloc.h>
+W pv oracle_pmd_populate(ul pa) { pmd_t p; pmd_populate(NULL, &p, (pgtable_t)__va(pa)); return pmd_val(p); }
+W pv oracle_pud_populate(ul pa) { pud_t p; pud_populate(NULL, &p, (pmd_t *)__va(pa)); return pud_val(p); }
+W pv oracle_p4d_populate(ul pa) { p4d_t p; p4d_populate(NULL, &p, (pud_t *)__va(pa)); return p4d_val(p); }
+
+/* The folded pgd level (asm-generic/pgtable-nop4d.h: the pgd table's
+ * entries are p4d entries, so pgd_none() is 0, pgd_present() 1). */
+PRED(pgd, pgd_none)
+PRED(pgd, pgd_present)
+PRED(pgd, pgd_bad)
+
+/* What radix__early_init_mmu() (mm/book3s64/radix_pgtable.c) or
+ * hash__early_init_mmu() (mm/book3s64/hash_utils.c) assigns to the
+ * run-time geometry variables, from the kernel's own macros.  The variables
+ * themselves (arch/powerpc/mm/pgtable_64.c) are provided by the harness. */
+void ptlab_ppc64_early_init_mmu(ul radix)
+{
+	if (radix) {
+		__pte_index_size = RADIX_PTE_INDEX_SIZE;
+		__pmd_index_size = RADIX_PMD_INDEX_SIZE;
+		__pud_index_size = RADIX_PUD_INDEX_SIZE;
+		__pgd_index_size = RADIX_PGD_INDEX_SIZE;
+		__pud_cache_index = RADIX_PUD_INDEX_SIZE;
+		__pte_table_size = RADIX_PTE_TABLE_SIZE;
+		__pmd_table_size = RADIX_PMD_TABLE_SIZE;
+		__pud_table_size = RADIX_PUD_TABLE_SIZE;
+		__pgd_table_size = RADIX_PGD_TABLE_SIZE;
+		__pmd_val_bits = RADIX_PMD_VAL_BITS;
+		__pud_val_bits = RADIX_PUD_VAL_BITS;
+		__pgd_val_bits = RADIX_PGD_VAL_BITS;
+		__pte_frag_nr = RADIX_PTE_FRAG_NR;
+		__pte_frag_size_shift = RADIX_PTE_FRAG_SIZE_SHIFT;
+		__pmd_frag_nr = RADIX_PMD_FRAG_NR;
+		__pmd_frag_size_shift = RADIX_PMD_FRAG_SIZE_SHIFT;
+	} else {
+		__pte_frag_nr = H_PTE_FRAG_NR;
+		__pte_frag_size_shift = H_PTE_FRAG_SIZE_SHIFT;
+		__pmd_frag_nr = H_PMD_FRAG_NR;
+		__pmd_frag_size_shift = H_PMD_FRAG_SIZE_SHIFT;
+		__pte_index_size = H_PTE_INDEX_SIZE;
+		__pmd_index_size = H_PMD_INDEX_SIZE;
+		__pud_index_size = H_PUD_INDEX_SIZE;
+		__pgd_index_size = H_PGD_INDEX_SIZE;
+		__pud_cache_index = H_PUD_CACHE_INDEX;
+		__pte_table_size = H_PTE_TABLE_SIZE;
+		__pmd_table_size = H_PMD_TABLE_SIZE;
+		__pud_table_size = H_PUD_TABLE_SIZE;
+		__pgd_table_size = H_PGD_TABLE_SIZE;
+		__pmd_val_bits = HASH_PMD_VAL_BITS;
+		__pud_val_bits = HASH_PUD_VAL_BITS;
+		__pgd_val_bits = HASH_PGD_VAL_BITS;
+	}
+}
+
+/* The run-time geometry, for the report: index sizes pte/pmd/pud/pgd, then
+ * table sizes pte/pmd/pud/pgd, then PTE/PMD fragment counts. */
+ul ptlab_ppc64_geometry(ul i)
+{
+	switch (i) {	/* no local array: it would need the r13 stack canary */
+	case 0: return __pte_index_size;
+	case 1: return __pmd_index_size;
+	case 2: return __pud_index_size;
+	case 3: return __pgd_index_size;
+	case 4: return __pte_table_size;
+	case 5: return __pmd_table_size;
+	case 6: return __pud_table_size;
+	case 7: return __pgd_table_size;
+	case 8: return __pte_frag_nr;
+	case 9: return __pmd_frag_nr;
+	}
+	return ~0UL;
+}
+
+extern struct jump_entry __start___jump_table[], __stop___jump_table[];
+
+/* jump_label_init() for the mmu_feature_keys only: every __jump_table
+ * entry keyed on mmu_feature_keys[i] is set as static_key_enabled() would
+ * have it with cur_cpu_spec->mmu_features == mmu_features
+ * (mmu_feature_keys_init(), arch/powerpc/lib/feature-fixups.c), through
+ * poke(code, insn) with the instruction arch_jump_label_transform() writes
+ * (a branch to the target, or a nop).  Entries of other keys stay as
+ * compiled.  Returns (mmu entries patched) | (other entries) << 32. */
+ul ptlab_ppc64_jump_label_init(ul mmu_features, void (*poke)(ul code, ul insn))
+{
+	struct jump_entry *e;
+	ul mmu = 0, other = 0;
+
+	for (e = __start___jump_table; e < __stop___jump_table; e++) {
+		ul key = (ul)jump_entry_key(e), base = (ul)mmu_feature_keys;
+		ul i = (key - base) / sizeof(mmu_feature_keys[0]);
+		bool enabled;
+		ul code = jump_entry_code(e), insn;
+
+		if (key < base || i >= NUM_MMU_FTR_KEYS) {
+			other++;
+			continue;
+		}
+		enabled = (mmu_features >> i) & 1;
+		if (enabled ^ jump_entry_is_branch(e))	/* JUMP_LABEL_JMP */
+			insn = PPC_RAW_BRANCH(jump_entry_target(e) - code);
+		else
+			insn = PPC_RAW_NOP();
+		poke(code, insn);
+		mmu++;
+	}
+	return mmu | other << 32;
+}
+
+/* The trap at nip: (BUGFLAG_* of its __bug_table entry) | 1 << 16, or 0
+ * when no entry names it (an unexpected trap). */
+extern const struct bug_entry __start___bug_table[], __stop___bug_table[];
+ul ptlab_ppc64_bug_flags(ul nip)
+{
+	const struct bug_entry *b;
+
+	for (b = __start___bug_table; b < __stop___bug_table; b++) {
+#ifdef CONFIG_GENERIC_BUG_RELATIVE_POINTERS
+		ul addr = (ul)&b->bug_addr_disp + b->bug_addr_disp;
+#else
+		ul addr = b->bug_addr;
+#endif
+		if (addr == nip)
+			return b->flags | 1UL << 16;
+	}
+	return 0;
+}
+#endif /* CONFIG_PPC_BOOK3S_64 */
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("ptlab kernel oracle: page-table helpers as callable functions");

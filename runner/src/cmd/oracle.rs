@@ -1,8 +1,7 @@
 //! `ptlab oracle setup|build|test`: the kernel's own helpers as the
 //! model's oracle (see `runner/src/oracle/`).
 
-#[path = "../oracle/mod.rs"]
-pub(crate) mod engine;
+pub(crate) use runner::oracle as engine;
 
 use std::time::Instant;
 
@@ -12,8 +11,8 @@ use serde_json::json;
 use crate::cli::OracleOp;
 use crate::configs::{self, with_config, Visitor};
 use crate::error::CliError;
-use engine::compare::{self, bit_list, hexes, Options, Report};
-use engine::{abi, build, deltas, loader, setup, Fragment, OracleError};
+use engine::compare::{self, bit_list, hexes, Backend as _, Options, Report};
+use engine::{abi, build, deltas, loader, qemu, setup, Fragment, OracleError};
 
 /// An oracle failure (no kernel tree, a failed build, a malformed
 /// fragment): printed, and exit code 3 (`CliError` has no variant for it).
@@ -55,9 +54,21 @@ pub fn run(op: OracleOp) -> Result<bool, CliError> {
                         "{c}: no fragment oracle/config/{c}.config: not covered by the oracle"
                     ),
                     Some(f) => {
-                        let (_, lines) = build::build(&f).map_err(cli_err)?;
+                        if qemu::loader_knobs(&f.loader).is_some() {
+                            // Stop before the kernel build when qemu or the
+                            // cross tools are missing: the message has the
+                            // install command.
+                            qemu::check_tools().map_err(cli_err)?;
+                        }
+                        let (built, lines) = build::build(&f).map_err(cli_err)?;
                         for l in lines {
                             outln!("{l}");
+                        }
+                        if qemu::loader_knobs(&f.loader).is_some() {
+                            let (_, lines) = qemu::link(&built).map_err(cli_err)?;
+                            for l in lines {
+                                outln!("{c}: {l}");
+                            }
                         }
                     }
                 }
@@ -85,43 +96,80 @@ pub fn run(op: OracleOp) -> Result<bool, CliError> {
                 };
                 let t = Instant::now();
                 let built = build::current(&f).map_err(cli_err)?;
-                let abi = abi::by_name(&f.loader).ok_or_else(|| {
-                    cli_err(OracleError::Parse {
-                        file: format!("oracle/config/{c}.config"),
-                        why: format!("unknown loader '{}' (known: x86_64, i386)", f.loader),
-                    })
-                })?;
-                let mut objs = Vec::new();
-                for p in &built.objects {
-                    let b = std::fs::read(p).map_err(|e| cli_err(OracleError::io(p, e)))?;
-                    objs.push((p.display().to_string(), b));
-                }
-                let img = loader::load(abi.as_ref(), &objs).map_err(cli_err)?;
-                let rep = with_config(
-                    c,
-                    Cmp {
-                        abi: abi.as_ref(),
-                        img: &img,
-                        kernel: &built.kernel,
-                        deltas: &deltas,
-                        opt: Options { random, seed },
-                    },
-                )?
-                .map_err(cli_err)?;
+                // The fragment's by-design differences join the listed
+                // version deltas, each labelled as what it is.
+                let deltas = deltas::with_model_differs(&deltas, &f);
+                let opt = Options { random, seed };
+                let (rep, run) = if let Some(knobs) = qemu::loader_knobs(&f.loader) {
+                    // powerpc64: the harness under qemu-user.
+                    let (h, _) = qemu::link(&built).map_err(cli_err)?;
+                    let mut be = qemu::Qemu::start(&h, knobs).map_err(cli_err)?;
+                    let rep = with_config(c, Cmp::new(&mut be, &built.kernel, &deltas, opt))?
+                        .map_err(cli_err)?;
+                    let run = Run {
+                        backend: be.describe(),
+                        knobs: be.knobs(),
+                        unknown_externs: h.stubs.clone(),
+                        print_unknown: false,
+                    };
+                    (rep, run)
+                } else {
+                    let abi = abi::by_name(&f.loader).ok_or_else(|| {
+                        cli_err(OracleError::Parse {
+                            file: format!("oracle/config/{c}.config"),
+                            why: format!(
+                                "unknown loader '{}' (known: {}, qemu-ppc64-radix, qemu-ppc64-hash)",
+                                f.loader,
+                                abi::NAMES.join(", ")
+                            ),
+                        })
+                    })?;
+                    let mut objs = Vec::new();
+                    for p in &built.objects {
+                        let b = std::fs::read(p).map_err(|e| cli_err(OracleError::io(p, e)))?;
+                        objs.push((p.display().to_string(), b));
+                    }
+                    let img = loader::load(abi.as_ref(), &objs).map_err(cli_err)?;
+                    let mut be =
+                        compare::UnicornBackend::new(abi.as_ref(), &img).map_err(cli_err)?;
+                    let rep = with_config(c, Cmp::new(&mut be, &built.kernel, &deltas, opt))?
+                        .map_err(cli_err)?;
+                    let mut knobs = abi.knobs();
+                    if img.patched > 0 {
+                        knobs.push(format!(
+                            "{} words patched at load (boot-time fix-ups: Abi::patch)",
+                            img.patched
+                        ));
+                    }
+                    let run = Run {
+                        backend: format!(
+                            "{}, {} wrappers, {} relocations",
+                            be.describe(),
+                            img.wrappers.len(),
+                            img.relocations
+                        ),
+                        knobs,
+                        unknown_externs: img.unknown_externs.clone(),
+                        print_unknown: true,
+                    };
+                    (rep, run)
+                };
                 let secs = t.elapsed().as_secs_f64();
                 let pass = rep.mismatches() == 0 && rep.call_errors.is_empty();
                 ok &= pass;
                 if json {
                     all.push(json!({
                         "config": c, "covered": true, "kernel": built.kernel,
-                        "loader": abi.name(), "cache_key": built.key, "objects": built.dir.display().to_string(),
-                        "knobs": abi.knobs(), "unknown_externs": img.unknown_externs,
+                        "loader": f.loader, "backend": run.backend, "cache_key": built.key,
+                        "objects": built.dir.display().to_string(),
+                        "knobs": run.knobs, "unknown_externs": run.unknown_externs,
                         "helpers_compared": rep.helpers.len(), "calls": rep.calls(),
                         "mismatches": rep.mismatches(), "known_deltas": rep.known(),
+                        "warn_agreed": rep.warns(), "bug_agreed": rep.bugs(),
                         "pass": pass, "seconds": secs, "report": rep,
                     }));
                 } else {
-                    print_report(c, &built.kernel, &f, abi.as_ref(), &img, &rep, secs);
+                    print_report(c, &built.kernel, &f, &run, &rep, secs);
                 }
             }
             if json {
@@ -132,53 +180,71 @@ pub fn run(op: OracleOp) -> Result<bool, CliError> {
     }
 }
 
+/// What one configuration ran on, for the report.
+struct Run {
+    backend: String,
+    knobs: Vec<String>,
+    unknown_externs: Vec<String>,
+    /// List the unknown externals by name (the qemu harness only counts
+    /// them among its knobs: they are the many unreached symbols of the
+    /// in-tree objects).
+    print_unknown: bool,
+}
+
 struct Cmp<'a> {
-    abi: &'a dyn abi::Abi,
-    img: &'a loader::Image,
+    be: &'a mut dyn compare::Backend,
     kernel: &'a str,
     deltas: &'a [deltas::Delta],
     opt: Options,
 }
 
-impl Visitor for Cmp<'_> {
-    type Out = Result<Report, OracleError>;
-    fn visit<A: Arch + Clone>(self, a: A) -> Self::Out {
-        compare::compare(&a, self.abi, self.img, self.kernel, self.deltas, self.opt)
+impl<'a> Cmp<'a> {
+    fn new(
+        be: &'a mut dyn compare::Backend,
+        kernel: &'a str,
+        deltas: &'a [deltas::Delta],
+        opt: Options,
+    ) -> Self {
+        Cmp {
+            be,
+            kernel,
+            deltas,
+            opt,
+        }
     }
 }
 
-fn print_report(
-    c: &str,
-    kernel: &str,
-    f: &Fragment,
-    abi: &dyn abi::Abi,
-    img: &loader::Image,
-    rep: &Report,
-    secs: f64,
-) {
+impl Visitor for Cmp<'_> {
+    type Out = Result<Report, OracleError>;
+    fn visit<A: Arch + Clone>(self, a: A) -> Self::Out {
+        compare::compare(&a, self.be, self.kernel, self.deltas, self.opt)
+    }
+}
+
+fn print_report(c: &str, kernel: &str, f: &Fragment, run: &Run, rep: &Report, secs: f64) {
     outln!(
-        "{c}: Linux {kernel} ({} + oracle/config/{c}.config), loader {}, {} wrappers, {} relocations",
+        "{c}: Linux {kernel} ({} + oracle/config/{c}.config), {}",
         f.defconfig,
-        abi.name(),
-        img.wrappers.len(),
-        img.relocations
+        run.backend
     );
-    for k in abi.knobs() {
+    for k in &run.knobs {
         outln!("  boot: {k}");
     }
-    if !img.unknown_externs.is_empty() {
+    if run.print_unknown && !run.unknown_externs.is_empty() {
         outln!(
             "  unknown externals (zero-filled): {}",
-            img.unknown_externs.join(", ")
+            run.unknown_externs.join(", ")
         );
     }
     for (name, h) in &rep.helpers {
         for m in &h.examples {
             outln!(
-                "  MISMATCH {name}({}): kernel {:#x} model {:#x} differing bits {}",
+                "  MISMATCH {name}({}): kernel {:#x}{} model {:#x}{} differing bits {}",
                 hexes(&m.args),
                 m.kernel,
+                m.kernel_trap.suffix(),
                 m.model,
+                m.model_trap.suffix(),
                 bit_list(m.xor)
             );
         }
@@ -204,7 +270,11 @@ fn print_report(
     for (n, k, m, d) in &rep.constants {
         if k != m {
             match d {
-                Some(d) => outln!("  KNOWN DELTA const {n}: kernel {k:#x} model {m:#x}; {d}"),
+                Some(d) => match d.strip_prefix("BY DESIGN, ") {
+                    // A fragment's `ptlab-model-differs` row, not a version delta.
+                    Some(why) => outln!("  BY DESIGN const {n}: kernel {k:#x} model {m:#x}; {why}"),
+                    None => outln!("  KNOWN DELTA const {n}: kernel {k:#x} model {m:#x}; {d}"),
+                },
                 None => outln!("  MISMATCH const {n}: kernel {k:#x} model {m:#x}"),
             }
         }
@@ -224,15 +294,26 @@ fn print_report(
             rep.kernel_only.join(" ")
         );
     }
+    for (name, h) in &rep.helpers {
+        if h.warns + h.bugs > 0 {
+            outln!(
+                "  TRAPS {name}: kernel and model agree on {} WARN calls (values compared) and {} BUG calls (no value) of {}",
+                h.warns,
+                h.bugs,
+                h.calls
+            );
+        }
+    }
     let pass = rep.mismatches() == 0 && rep.call_errors.is_empty();
     outln!(
-        "  {}: {} helpers + {} constants, {} calls, {} mismatches, {} known-delta calls ({:.1}s)",
+        "  {}: {} helpers + {} constants, {} calls, {} mismatches, {} known-delta calls ({:.1}s, {:.0} calls/s)",
         if pass { "PASS" } else { "FAIL" },
         rep.helpers.len(),
         rep.constants.len(),
         rep.calls(),
         rep.mismatches(),
         rep.known(),
-        secs
+        secs,
+        rep.calls() as f64 / secs.max(1e-9)
     );
 }

@@ -1,6 +1,15 @@
 //! Calling every kernel wrapper and the model helper of the same name on
 //! the same inputs, and comparing.
 //!
+//! The kernel side is a [`Backend`]: a Unicorn emulator with an ABI and a
+//! loaded image ([`UnicornBackend`]), or a long-lived qemu-user process
+//! ([`super::qemu::Qemu`], powerpc64).  Each call returns a value and the
+//! `CONFIG_DEBUG_VM` trap it took, if any ([`Trap`]); the model says where
+//! the kernel traps ([`model_trap`]), and a trap is part of the result: a
+//! WARN in one and not the other is a mismatch, a WARN in both still
+//! compares the value, a BUG in both (the kernel oopses: no value) compares
+//! only that.
+//!
 //! Inputs, per argument type:
 //! * entries and protections: every combination of the configuration's
 //!   named flag bits below bit 16 (`Arch::flag_bits`), each combined with
@@ -10,7 +19,9 @@
 //!   over a random pfn);
 //! * pfns: 0, 1, 0x12345, the largest pfn of the physical width, random;
 //! * swap types 0..32 against offsets 0, 1, 0x12345, the largest, random;
-//! * `vm_flags`: all 16 combinations of read/write/exec/shared.
+//! * `vm_flags`: all 16 combinations of read/write/exec/shared;
+//! * table addresses (`*_populate`): page addresses from the pfns, then
+//!   random 256-byte aligned ones within the physical width.
 
 use std::collections::BTreeMap;
 
@@ -23,6 +34,137 @@ use super::abi::Abi;
 use super::deltas::Delta;
 use super::loader::{Image, CODE_BASE, CODE_SIZE, EXT_BASE, EXT_SIZE};
 use super::OracleError;
+
+/// A `CONFIG_DEBUG_VM` check that fired during a call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub enum Trap {
+    /// None fired.
+    #[default]
+    None,
+    /// A `WARN_ON()`: the helper went on and returned its value.
+    Warn,
+    /// A `BUG_ON()`/`VM_BUG_ON()`: the kernel would oops; no value.
+    Bug,
+    /// A trap instruction no `__bug_table` entry names.
+    Unknown,
+}
+
+impl Trap {
+    /// ` WARN`, ` BUG`, ` TRAP` or nothing, to follow a value.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Trap::None => "",
+            Trap::Warn => " WARN",
+            Trap::Bug => " BUG",
+            Trap::Unknown => " TRAP",
+        }
+    }
+}
+
+/// One call's result on the kernel side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The returned value, masked to the result type.
+    pub value: u64,
+    /// The trap it took.
+    pub trap: Trap,
+}
+
+/// Where the kernel's wrappers run.
+pub trait Backend {
+    /// What it is, for the report (`unicorn x86_64`, `qemu-ppc64-static (radix)`).
+    fn describe(&self) -> String;
+    /// The boot-time settings it runs with, one line each.
+    fn knobs(&self) -> Vec<String>;
+    /// The wrappers it has, without the `oracle_` prefix.
+    fn wrappers(&self) -> Vec<String>;
+    /// Call wrapper `name` once per argument list (value, width in bits of
+    /// its C type); each result is `ret_bits` wide.  A call that faults is
+    /// an `Err` in its slot.
+    ///
+    /// # Errors
+    /// [`OracleError::Emu`] when the backend itself fails (no such
+    /// wrapper, the emulator died).
+    fn call_many(
+        &mut self,
+        name: &str,
+        calls: &[Vec<(u64, u32)>],
+        ret_bits: u32,
+    ) -> Result<Vec<Result<Outcome, String>>, OracleError>;
+}
+
+/// A Unicorn emulator with a loader ABI and a loaded image.  Nothing traps
+/// there (the Unicorn configurations keep `CONFIG_DEBUG_VM` off).
+pub struct UnicornBackend<'a> {
+    abi: &'a dyn Abi,
+    img: &'a Image,
+    uc: Unicorn<'static, ()>,
+}
+
+impl<'a> UnicornBackend<'a> {
+    /// Map `img` into a fresh emulator of `abi`.
+    ///
+    /// # Errors
+    /// [`OracleError::Emu`].
+    pub fn new(abi: &'a dyn Abi, img: &'a Image) -> Result<Self, OracleError> {
+        Ok(UnicornBackend {
+            abi,
+            img,
+            uc: emulator(abi, img)?,
+        })
+    }
+}
+
+impl Backend for UnicornBackend<'_> {
+    fn describe(&self) -> String {
+        format!("unicorn, loader {}", self.abi.name())
+    }
+    fn knobs(&self) -> Vec<String> {
+        self.abi.knobs()
+    }
+    fn wrappers(&self) -> Vec<String> {
+        self.img.wrappers.keys().cloned().collect()
+    }
+    fn call_many(
+        &mut self,
+        name: &str,
+        calls: &[Vec<(u64, u32)>],
+        ret_bits: u32,
+    ) -> Result<Vec<Result<Outcome, String>>, OracleError> {
+        let Some(&addr) = self.img.wrappers.get(name) else {
+            return Err(OracleError::Emu(format!("no wrapper oracle_{name}")));
+        };
+        Ok(calls
+            .iter()
+            .map(|args| {
+                self.abi
+                    .call(&mut self.uc, addr, args, ret_bits)
+                    .map(|value| Outcome {
+                        value,
+                        trap: Trap::None,
+                    })
+                    .map_err(|e| e.to_string())
+            })
+            .collect())
+    }
+}
+
+/// What the model says the kernel's `WARN_ON()`/`BUG()` checks do when
+/// helper `name` of configuration `a` gets `args`: powerpc's statement is
+/// [`arch_ppc::entry::Layout::helper_trap`]; the other configurations'
+/// oracles run without `CONFIG_DEBUG_VM` and their helpers have no `BUG()`,
+/// so nothing traps there.
+pub fn model_trap<A: Arch>(a: &A, name: &str, args: &[u64]) -> Trap {
+    let any: &dyn std::any::Any = a;
+    if let Some(p) = any.downcast_ref::<arch_ppc::Ppc>() {
+        return match p.layout().helper_trap(name, args) {
+            Some(arch_ppc::entry::HelperTrap::Warn) => Trap::Warn,
+            Some(arch_ppc::entry::HelperTrap::Bug) => Trap::Bug,
+            None => Trap::None,
+        };
+    }
+    Trap::None
+}
 
 /// How many mismatch examples to keep per helper.
 pub const EXAMPLES: usize = 4;
@@ -38,6 +180,10 @@ pub struct Mismatch {
     pub model: u64,
     /// `kernel ^ model`.
     pub xor: u64,
+    /// The kernel's trap.
+    pub kernel_trap: Trap,
+    /// The trap the model says the kernel takes.
+    pub model_trap: Trap,
 }
 
 /// One helper's comparison.
@@ -55,6 +201,12 @@ pub struct HelperResult {
     pub examples: Vec<Mismatch>,
     /// The first explained difference.
     pub known_example: Option<Mismatch>,
+    /// Calls where kernel and model agree on a WARN (the values were
+    /// compared too).
+    pub warns: u64,
+    /// Calls where kernel and model agree on a BUG (the kernel oopses, so
+    /// there is no value to compare).
+    pub bugs: u64,
 }
 
 /// One configuration's comparison.
@@ -86,6 +238,14 @@ impl Report {
                 .iter()
                 .filter(|c| c.1 != c.2 && c.3.is_none())
                 .count() as u64
+    }
+    /// Calls that agreed on a WARN.
+    pub fn warns(&self) -> u64 {
+        self.helpers.values().map(|h| h.warns).sum()
+    }
+    /// Calls that agreed on a BUG.
+    pub fn bugs(&self) -> u64 {
+        self.helpers.values().map(|h| h.bugs).sum()
     }
     /// Explained (known-delta) calls.
     pub fn known(&self) -> u64 {
@@ -121,6 +281,7 @@ impl Rng {
         })
     }
     /// The next value.
+    #[allow(clippy::should_implement_trait)] // an endless generator, not an iterator
     pub fn next(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
@@ -143,6 +304,10 @@ pub struct Inputs {
     pub offsets: Vec<u64>,
     /// Swap entry values (`swp_entry_t.val`).
     pub swp_vals: Vec<u64>,
+    /// `PAGE_SHIFT`.
+    pub page_shift: u32,
+    /// Physical address bits.
+    pub phys_bits: u32,
 }
 
 /// Generate the inputs of `a` with `random` random values per kind.
@@ -153,7 +318,16 @@ pub fn inputs<A: Arch>(a: &A, random: usize, seed: u64) -> Inputs {
     let g = a.geometry();
     let page_shift = g.page_shift;
     let max_pfn = mask(g.phys_bits.saturating_sub(page_shift)) & lmask;
-    let flags = a.flag_bits().iter().fold(0u64, |m, f| m | f.mask) & emask;
+    // Named fields wider than four bits (sparc64's PADDR and swap type,
+    // sun4u's SOFT2 set) are values, not flags: the pfn field below and the
+    // random values cover them; enumerating their bits would multiply the
+    // exhaustive set by 2^16 and more.
+    let flags = a
+        .flag_bits()
+        .iter()
+        .filter(|f| f.mask.count_ones() <= 4)
+        .fold(0u64, |m, f| m | f.mask)
+        & emask;
     let low: Vec<u32> = (0..16).filter(|b| flags >> b & 1 == 1).collect();
     let high: Vec<u32> = (16..64).filter(|b| flags >> b & 1 == 1).collect();
     let mut highs = vec![0u64];
@@ -213,6 +387,8 @@ pub fn inputs<A: Arch>(a: &A, random: usize, seed: u64) -> Inputs {
         pfns,
         offsets,
         swp_vals,
+        page_shift,
+        phys_bits: g.phys_bits,
     }
 }
 
@@ -225,6 +401,21 @@ fn arg_lists<A: Arch>(h: &Helper<A>, inp: &Inputs, random: usize, rng: &mut Rng)
         [_] if h.args[0].val == Val::Entry => inp.entries.iter().map(|&v| vec![v]).collect(),
         ["entry"] => inp.swp_vals.iter().map(|&v| vec![v]).collect(),
         ["vm_flags"] => (0..16).map(|f| vec![f]).collect(),
+        // Table addresses: page-aligned ones from the pfns, then random
+        // ones within the physical width at 256-byte steps (the smallest
+        // table, a radix-64k pte fragment).
+        ["table_pa"] => {
+            let phys = mask(inp.phys_bits);
+            let mut v: Vec<Vec<u64>> = inp
+                .pfns
+                .iter()
+                .map(|p| vec![(p << inp.page_shift) & phys])
+                .collect();
+            for _ in 0..random {
+                v.push(vec![rng.next() & phys & !0xff]);
+            }
+            v
+        }
         ["pfn", "prot"] => {
             let mut v: Vec<Vec<u64>> = ex
                 .iter()
@@ -277,7 +468,13 @@ pub fn model_constant<A: Arch>(a: &A, name: &str) -> Option<u64> {
         "PTRS_PER_PMD" => u64::from(g.level(Level::Pmd).ptrs),
         "PTRS_PER_PUD" => u64::from(g.level(Level::Pud).ptrs),
         "PTRS_PER_PGD" => u64::from(g.level(Level::Pgd).ptrs),
-        "TASK_SIZE_MAX" => g.task_size(),
+        // powerpc's TASK_SIZE_MAX (TASK_SIZE_USER64) is above the range
+        // the model maps (DEFAULT_MAP_WINDOW_USER64, its task_size).
+        "TASK_SIZE_MAX" => match (a as &dyn std::any::Any).downcast_ref::<arch_ppc::Ppc>() {
+            Some(p) => p.layout().task_size_user64(),
+            None => g.task_size(),
+        },
+        "DEFAULT_MAP_WINDOW_USER64" => g.task_size(),
         "MAX_SWAPFILES_SHIFT" => u64::from(s::MAX_SWAPFILES_SHIFT),
         "MAX_SWAPFILES" => a.swap_types().max_swapfiles(),
         "SWP_MIGRATION_READ" => a.swap_types().migration_read(),
@@ -316,47 +513,52 @@ pub struct Options {
     pub seed: u64,
 }
 
-/// Compare every wrapper of `img` with the model `a`.
+/// Compare every wrapper `be` has with the model `a`.
 ///
 /// # Errors
-/// [`OracleError::Emu`] when the emulator cannot be set up (a failing
-/// call is recorded in the report instead).
+/// [`OracleError::Emu`] when the backend fails (a failing call is recorded
+/// in the report instead).
 pub fn compare<A: Arch>(
     a: &A,
-    abi: &dyn Abi,
-    img: &Image,
+    be: &mut dyn Backend,
     kernel: &str,
     deltas: &[Delta],
     opt: Options,
 ) -> Result<Report, OracleError> {
-    let mut uc = emulator(abi, img)?;
     let mut rep = Report::default();
     let cfg = a.geometry().name;
     let inp = inputs(a, opt.random, opt.seed);
     let mut rng = Rng::new(opt.seed ^ 0x5a5a);
     let table = helpers::table::<A>();
+    let mut wrappers = be.wrappers();
+    wrappers.sort();
     for h in &table {
-        let Some(&addr) = img.wrappers.get(h.name) else {
+        if !wrappers.iter().any(|w| w == h.name) {
             rep.model_only.push(h.name.to_string());
             continue;
-        };
+        }
         let mut res = HelperResult::default();
-        let widths: Vec<(u32, u32)> = h.args.iter().map(|x| (x.val.bits(a), 0)).collect();
+        let widths: Vec<u32> = h.args.iter().map(|x| x.val.bits(a)).collect();
         // A predicate wrapper returns `!!x` as unsigned long: compare all of it.
         let ret_bits = if h.ret == Val::Bool {
             helpers::bits_per_long(a)
         } else {
             h.ret.bits(a)
         };
-        for args in arg_lists(h, &inp, opt.random, &mut rng) {
-            let cargs: Vec<(u64, u32)> = args
-                .iter()
-                .zip(&widths)
-                .map(|(&v, &(b, _))| (v & mask(b), b))
-                .collect();
-            let args: Vec<u64> = cargs.iter().map(|c| c.0).collect();
+        let cargs: Vec<Vec<(u64, u32)>> = arg_lists(h, &inp, opt.random, &mut rng)
+            .into_iter()
+            .map(|args| {
+                args.iter()
+                    .zip(&widths)
+                    .map(|(&v, &b)| (v & mask(b), b))
+                    .collect()
+            })
+            .collect();
+        let outs = be.call_many(h.name, &cargs, ret_bits)?;
+        for (ca, out) in cargs.iter().zip(outs) {
+            let args: Vec<u64> = ca.iter().map(|c| c.0).collect();
             res.calls += 1;
-            let k = match abi.call(&mut uc, addr, &cargs, ret_bits) {
+            let k = match out {
                 Ok(k) => k,
                 Err(e) => {
                     if rep.call_errors.len() < 20 {
@@ -366,19 +568,29 @@ pub fn compare<A: Arch>(
                     continue;
                 }
             };
+            let mt = model_trap(a, h.name, &args);
+            if k.trap == Trap::Bug && mt == Trap::Bug {
+                res.bugs += 1;
+                continue;
+            }
             let m = h.call_unchecked(a, &args);
-            if k == m {
+            if k.value == m && k.trap == mt {
+                if mt == Trap::Warn {
+                    res.warns += 1;
+                }
                 continue;
             }
             let mm = Mismatch {
                 args,
-                kernel: k,
+                kernel: k.value,
                 model: m,
-                xor: k ^ m,
+                xor: k.value ^ m,
+                kernel_trap: k.trap,
+                model_trap: mt,
             };
             if let Some(d) = deltas
                 .iter()
-                .find(|d| d.explains(cfg, kernel, h.name, mm.xor))
+                .find(|d| k.trap == mt && d.explains(cfg, kernel, h.name, mm.xor))
             {
                 res.known += 1;
                 res.delta.get_or_insert_with(|| d.commit.clone());
@@ -392,19 +604,21 @@ pub fn compare<A: Arch>(
         }
         rep.helpers.insert(h.name.to_string(), res);
     }
-    let mut names: Vec<&String> = img.wrappers.keys().collect();
-    names.sort();
-    for w in names {
+    let lb = helpers::bits_per_long(a);
+    for w in &wrappers {
         if let Some(c) = w.strip_prefix("const_") {
             let Some(m) = model_constant(a, c) else {
                 rep.kernel_only.push(w.clone());
                 continue;
             };
-            let lb = helpers::bits_per_long(a);
-            let k = match abi.call(&mut uc, img.wrappers[w], &[], lb) {
-                Ok(k) => k,
-                Err(e) => {
+            let k = match be.call_many(w, &[Vec::new()], lb)?.pop() {
+                Some(Ok(k)) => k.value,
+                Some(Err(e)) => {
                     rep.call_errors.push(format!("{w}(): {e}"));
+                    continue;
+                }
+                None => {
+                    rep.call_errors.push(format!("{w}(): no result"));
                     continue;
                 }
             };
@@ -432,6 +646,110 @@ pub fn hexes(v: &[u64]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A backend that answers with the model itself, optionally altered.
+    struct Fake<A: Arch> {
+        a: A,
+        alter: fn(&str, &[u64], Outcome) -> Outcome,
+    }
+
+    impl<A: Arch> Backend for Fake<A> {
+        fn describe(&self) -> String {
+            "fake".into()
+        }
+        fn knobs(&self) -> Vec<String> {
+            Vec::new()
+        }
+        fn wrappers(&self) -> Vec<String> {
+            helpers::table::<A>()
+                .iter()
+                .map(|h| h.name.to_string())
+                .collect()
+        }
+        fn call_many(
+            &mut self,
+            name: &str,
+            calls: &[Vec<(u64, u32)>],
+            _ret_bits: u32,
+        ) -> Result<Vec<Result<Outcome, String>>, OracleError> {
+            let h = helpers::lookup::<A>(name).map_err(|e| OracleError::Emu(e.to_string()))?;
+            Ok(calls
+                .iter()
+                .map(|c| {
+                    let args: Vec<u64> = c.iter().map(|x| x.0).collect();
+                    let o = Outcome {
+                        value: h.call_unchecked(&self.a, &args),
+                        trap: model_trap(&self.a, name, &args),
+                    };
+                    Ok((self.alter)(name, &args, o))
+                })
+                .collect())
+        }
+    }
+
+    fn run(alter: fn(&str, &[u64], Outcome) -> Outcome) -> Report {
+        let a = arch_ppc::Ppc::from_name("ppc64-hash-64k").unwrap();
+        let mut be = Fake {
+            a: a.clone(),
+            alter,
+        };
+        let opt = Options {
+            random: 64,
+            seed: 1,
+        };
+        compare(&a, &mut be, "6.6.0", &[], opt).unwrap()
+    }
+
+    #[test]
+    fn traps_are_part_of_the_result() {
+        // The model against itself: no mismatch; WARNs and BUGs agreed.
+        let r = run(|_, _, o| o);
+        assert_eq!(r.mismatches(), 0);
+        assert!(r.helpers["pmd_mkhuge"].warns > 0);
+        assert!(r.helpers["pud_mkdevmap"].bugs > 0);
+        assert_eq!(
+            r.helpers["pte_mkyoung"].warns + r.helpers["pte_mkyoung"].bugs,
+            0
+        );
+        // A kernel that does not WARN where the model says it does.
+        let r = run(|n, _, o| {
+            if n == "pmd_mkhuge" {
+                Outcome {
+                    trap: Trap::None,
+                    ..o
+                }
+            } else {
+                o
+            }
+        });
+        let h = &r.helpers["pmd_mkhuge"];
+        assert!(h.mismatches > 0 && h.mismatches == r.mismatches());
+        assert_eq!(h.examples[0].kernel_trap, Trap::None);
+        assert_eq!(h.examples[0].model_trap, Trap::Warn);
+        assert_eq!(h.examples[0].xor, 0, "same value, different trap");
+        // After a BUG there is no value: any value agrees.
+        let r = run(|_, _, o| {
+            if o.trap == Trap::Bug {
+                Outcome { value: 0, ..o }
+            } else {
+                o
+            }
+        });
+        assert_eq!(r.mismatches(), 0);
+        // A WARN still compares the value.
+        let r = run(|n, _, o| {
+            if n == "pmd_mkhuge" && o.trap == Trap::Warn {
+                Outcome {
+                    value: o.value ^ 1,
+                    ..o
+                }
+            } else {
+                o
+            }
+        });
+        assert!(r.helpers["pmd_mkhuge"].mismatches > 0);
+        assert_eq!(r.helpers["pmd_mkhuge"].warns, 0);
+    }
 
     #[test]
     fn bits_and_rng() {

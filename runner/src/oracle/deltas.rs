@@ -48,6 +48,27 @@ impl Delta {
     }
 }
 
+/// `deltas` plus one row per constant that `frag` declares different by
+/// design (`# ptlab-model-differs:`): that configuration only, any bits,
+/// any kernel, its "commit" saying that it is not a kernel change.
+pub fn with_model_differs(deltas: &[Delta], frag: &super::Fragment) -> Vec<Delta> {
+    let mut v = deltas.to_vec();
+    for (name, why) in &frag.model_differs {
+        v.push(Delta {
+            configs: vec![frag.config.clone()],
+            helper: format!("const_{name}"),
+            bits: None,
+            kernels: ((0, 0), (u32::MAX, u32::MAX)),
+            commit: format!(
+                "BY DESIGN, not a kernel change (oracle/config/{}.config): {why}",
+                frag.config
+            ),
+            why: why.clone(),
+        });
+    }
+    v
+}
+
 /// Parse the table rows of `text` (file name `file` for errors).
 ///
 /// # Errors

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use goblin::elf::section_header::{SHF_ALLOC, SHT_NOBITS};
 use goblin::elf::Elf;
 
-use super::abi::{Abi, Extern};
+use super::abi::{Abi, Extern, Section};
 use super::OracleError;
 
 /// Where the objects' sections go (low, so that x86 `PC32`/`32S` reach).
@@ -42,6 +42,9 @@ pub struct Image {
     pub unknown_externs: Vec<String>,
     /// Relocations applied.
     pub relocations: usize,
+    /// Instruction words the ABI's boot-time patching rewrote
+    /// ([`Abi::patch`]: sparc64 sun4v).
+    pub patched: usize,
 }
 
 /// A little- or big-endian view for reading and writing words of a region.
@@ -58,7 +61,7 @@ impl Region<'_> {
     fn range(&self, addr: u64, n: usize) -> Result<std::ops::Range<usize>, OracleError> {
         let off = addr.checked_sub(self.base).map(|o| o as usize);
         match off {
-            Some(o) if o + n <= self.mem.len() => Ok(o..o + n),
+            Some(o) if o.checked_add(n).is_some_and(|e| e <= self.mem.len()) => Ok(o..o + n),
             _ => Err(OracleError::Load(format!(
                 "relocation target {addr:#x} outside the image"
             ))),
@@ -147,6 +150,7 @@ pub fn load(abi: &dyn Abi, objects: &[(String, Vec<u8>)]) -> Result<Image, Oracl
     let mut code = vec![0u8; CODE_SIZE as usize];
     let mut sec_addr: Vec<HashMap<usize, u64>> = vec![HashMap::new(); elfs.len()];
     let mut cur = CODE_BASE;
+    let mut sections = Vec::new();
     for (oi, elf) in elfs.iter().enumerate() {
         let bytes = &objects[oi].1;
         for (i, sh) in elf.section_headers.iter().enumerate() {
@@ -154,14 +158,40 @@ pub fn load(abi: &dyn Abi, objects: &[(String, Vec<u8>)]) -> Result<Image, Oracl
                 continue;
             }
             cur = align_up(cur, sh.sh_addralign.max(16));
-            if cur + sh.sh_size > CODE_BASE + CODE_SIZE {
-                return Err(bad(&objects[oi].0, "sections do not fit the image".into()));
+            if cur
+                .checked_add(sh.sh_size)
+                .is_none_or(|end| end > CODE_BASE + CODE_SIZE)
+            {
+                return Err(bad(
+                    &objects[oi].0,
+                    format!(
+                        "sections do not fit the image (section {i} of {:#x} bytes at {cur:#x})",
+                        sh.sh_size
+                    ),
+                ));
             }
             sec_addr[oi].insert(i, cur);
+            sections.push(Section {
+                name: elf.shdr_strtab.get_at(sh.sh_name).unwrap_or("").to_string(),
+                addr: cur,
+                size: sh.sh_size,
+            });
             if sh.sh_type != SHT_NOBITS {
-                let src = bytes
-                    .get(sh.sh_offset as usize..(sh.sh_offset + sh.sh_size) as usize)
-                    .ok_or_else(|| bad(&objects[oi].0, format!("section {i} out of file")))?;
+                let src = usize::try_from(sh.sh_offset)
+                    .ok()
+                    .zip(usize::try_from(sh.sh_size).ok())
+                    .and_then(|(off, n)| bytes.get(off..off.checked_add(n)?))
+                    .ok_or_else(|| {
+                        bad(
+                            &objects[oi].0,
+                            format!(
+                                "section {i} ({:#x} bytes at offset {:#x}) is out of the {}-byte file",
+                                sh.sh_size,
+                                sh.sh_offset,
+                                bytes.len()
+                            ),
+                        )
+                    })?;
                 let o = (cur - CODE_BASE) as usize;
                 code[o..o + src.len()].copy_from_slice(src);
             }
@@ -171,6 +201,9 @@ pub fn load(abi: &dyn Abi, objects: &[(String, Vec<u8>)]) -> Result<Image, Oracl
 
     // 2. defined globals across objects, and the wrappers.
     let mut globals: HashMap<String, u64> = HashMap::new();
+    // Every defined symbol, locals too (the first of a name wins), for the
+    // ABI's boot-time patching.
+    let mut defined: HashMap<String, u64> = HashMap::new();
     let mut wrappers: HashMap<String, u64> = HashMap::new();
     for (oi, elf) in elfs.iter().enumerate() {
         for s in elf.syms.iter() {
@@ -181,10 +214,16 @@ pub fn load(abi: &dyn Abi, objects: &[(String, Vec<u8>)]) -> Result<Image, Oracl
                 continue;
             };
             let name = elf.strtab.get_at(s.st_name).unwrap_or("");
-            let addr = base + s.st_value;
+            let addr = base.checked_add(s.st_value).ok_or_else(|| {
+                bad(
+                    &objects[oi].0,
+                    format!("symbol '{name}' value {:#x} overflows", s.st_value),
+                )
+            })?;
             if s.st_bind() != goblin::elf::sym::STB_LOCAL {
                 globals.insert(name.to_string(), addr);
             }
+            defined.entry(name.to_string()).or_insert(addr);
             if let Some(w) = name.strip_prefix("oracle_") {
                 if s.st_type() == goblin::elf::sym::STT_FUNC {
                     wrappers.insert(w.to_string(), addr);
@@ -245,11 +284,23 @@ pub fn load(abi: &dyn Abi, objects: &[(String, Vec<u8>)]) -> Result<Image, Oracl
                 } else if s.st_shndx == goblin::elf::section_header::SHN_ABS as usize {
                     s.st_value
                 } else {
-                    sec_addr[oi].get(&s.st_shndx).copied().unwrap_or(0) + s.st_value
+                    let base = sec_addr[oi].get(&s.st_shndx).copied().unwrap_or(0);
+                    base.checked_add(s.st_value).ok_or_else(|| {
+                        bad(
+                            fname,
+                            format!("symbol '{name}' value {:#x} overflows", s.st_value),
+                        )
+                    })?
                 };
+                let place = tbase.checked_add(r.r_offset).ok_or_else(|| {
+                    bad(
+                        fname,
+                        format!("relocation offset {:#x} in {tname} overflows", r.r_offset),
+                    )
+                })?;
                 let rel = Reloc {
                     kind: r.r_type,
-                    place: tbase + r.r_offset,
+                    place,
                     sym,
                     addend: r.r_addend,
                 };
@@ -268,11 +319,110 @@ pub fn load(abi: &dyn Abi, objects: &[(String, Vec<u8>)]) -> Result<Image, Oracl
     }
     unknown_externs.sort();
     unknown_externs.dedup();
+    // 5. boot-time patching, on the relocated code.
+    let patched = abi.patch(
+        &mut Region {
+            mem: &mut code,
+            base: CODE_BASE,
+            big_endian,
+        },
+        &sections,
+        &defined,
+    )?;
     Ok(Image {
         code,
         ext,
         wrappers,
         unknown_externs,
         relocations,
+        patched,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use goblin::elf::section_header::{SHF_EXECINSTR, SHT_PROGBITS};
+
+    /// A little-endian ELF64 relocatable object for x86_64 whose section
+    /// headers (after the null one) are `(sh_type, sh_flags, sh_offset,
+    /// sh_size)`, followed by 16 bytes of section data at offset 0x40.
+    fn elf64(sections: &[(u32, u64, u64, u64)]) -> Vec<u8> {
+        let shoff = 0x50u64;
+        let mut b = vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0];
+        b.resize(16, 0);
+        b.extend(1u16.to_le_bytes()); // e_type: ET_REL
+        b.extend(62u16.to_le_bytes()); // e_machine: EM_X86_64
+        b.extend(1u32.to_le_bytes()); // e_version
+        b.extend(0u64.to_le_bytes()); // e_entry
+        b.extend(0u64.to_le_bytes()); // e_phoff
+        b.extend(shoff.to_le_bytes()); // e_shoff
+        b.extend(0u32.to_le_bytes()); // e_flags
+        b.extend(64u16.to_le_bytes()); // e_ehsize
+        b.extend(0u16.to_le_bytes()); // e_phentsize
+        b.extend(0u16.to_le_bytes()); // e_phnum
+        b.extend(64u16.to_le_bytes()); // e_shentsize
+        b.extend((sections.len() as u16 + 1).to_le_bytes()); // e_shnum
+        b.extend(0u16.to_le_bytes()); // e_shstrndx
+        b.resize(shoff as usize, 0xc3); // section data: ret, ret, ...
+        b.extend([0u8; 64]); // the null section header
+        for &(ty, flags, off, size) in sections {
+            b.extend(0u32.to_le_bytes()); // sh_name
+            b.extend(ty.to_le_bytes());
+            b.extend(flags.to_le_bytes());
+            b.extend(0u64.to_le_bytes()); // sh_addr
+            b.extend(off.to_le_bytes());
+            b.extend(size.to_le_bytes());
+            b.extend(0u32.to_le_bytes()); // sh_link
+            b.extend(0u32.to_le_bytes()); // sh_info
+            b.extend(16u64.to_le_bytes()); // sh_addralign
+            b.extend(0u64.to_le_bytes()); // sh_entsize
+        }
+        b
+    }
+
+    fn load_one(bytes: Vec<u8>) -> Result<Image, OracleError> {
+        let abi = super::super::abi::by_name("x86_64").expect("abi");
+        load(abi.as_ref(), &[("t.o".to_string(), bytes)])
+    }
+
+    const TEXT: u64 = (SHF_ALLOC | SHF_EXECINSTR) as u64;
+
+    #[test]
+    fn a_well_formed_section_loads() {
+        let img = load_one(elf64(&[(SHT_PROGBITS, TEXT, 0x40, 16)])).expect("load");
+        assert_eq!(img.code[..16], [0xc3; 16]);
+    }
+
+    /// Found by the `elf` fuzz target: `cur + sh_size` overflowed (a panic
+    /// with overflow checks, a wrapped bounds check without).
+    #[test]
+    fn a_section_size_that_overflows_is_an_error_naming_it() {
+        for ty in [SHT_PROGBITS, SHT_NOBITS] {
+            let e = load_one(elf64(&[(ty, TEXT, 0x40, u64::MAX)])).expect_err("huge");
+            assert!(e.to_string().contains("0xffffffffffffffff"), "{e}");
+        }
+    }
+
+    /// `sh_offset + sh_size` overflowing is an error naming the offset.
+    #[test]
+    fn a_section_offset_that_overflows_is_an_error_naming_it() {
+        let e = load_one(elf64(&[(SHT_PROGBITS, TEXT, u64::MAX - 1, 16)])).expect_err("offset");
+        assert!(e.to_string().contains("0xfffffffffffffffe"), "{e}");
+    }
+
+    /// A relocation place near the top of the address space is refused,
+    /// not wrapped.
+    #[test]
+    fn region_ranges_do_not_overflow() {
+        let mut mem = [0u8; 16];
+        let r = Region {
+            mem: &mut mem,
+            base: 0,
+            big_endian: false,
+        };
+        assert!(r.rd32(u64::MAX - 1).is_err());
+        assert!(r.rd32(12).is_ok());
+        assert!(r.rd32(13).is_err());
+    }
 }

@@ -10,13 +10,17 @@
 //!   cached by kernel version, fragment and wrapper source;
 //! * [`loader`] and [`abi`]: the relocatable-object loader and the
 //!   per-architecture relocator and calling convention;
-//! * [`compare`]: inputs, the comparison, and the known version deltas.
+//! * [`compare`]: inputs, the comparison (over a [`compare::Backend`]), and
+//!   the known version deltas;
+//! * [`qemu`]: the powerpc64 backend, a harness linked with the kernel's
+//!   objects and run under `qemu-ppc64-static`.
 
 pub mod abi;
 pub mod build;
 pub mod compare;
 pub mod deltas;
 pub mod loader;
+pub mod qemu;
 pub mod setup;
 
 use std::path::{Path, PathBuf};
@@ -138,6 +142,13 @@ pub struct Fragment {
     /// In-tree objects to build and link beside the wrapper
     /// (`# ptlab-extra-objects:`, space-separated).
     pub extra_objects: Vec<String>,
+    /// Constants the model configuration defines differently by design
+    /// (`# ptlab-model-differs: NAME why`, repeatable): the kernel's
+    /// compile-time value describes something else than the model's
+    /// geometry (s390's per-mm number of levels, the address range the
+    /// model draws from).  Not version deltas and not bugs: `ptlab oracle
+    /// test` reports them as BY DESIGN with the reason.
+    pub model_differs: Vec<(String, String)>,
     /// The option lines (`CONFIG_X=y`, `# CONFIG_X is not set`).
     pub options: Vec<String>,
     /// The whole text (hashed into the cache key).
@@ -157,6 +168,7 @@ impl Fragment {
             defconfig: String::new(),
             loader: String::new(),
             extra_objects: Vec::new(),
+            model_differs: Vec::new(),
             options: Vec::new(),
             text: text.to_string(),
         };
@@ -173,6 +185,19 @@ impl Fragment {
                     "extra-objects" => {
                         f.extra_objects = v.split_whitespace().map(String::from).collect()
                     }
+                    "model-differs" => match v.split_once(char::is_whitespace) {
+                        Some((n, why)) if !why.trim().is_empty() => f
+                            .model_differs
+                            .push((n.to_string(), why.trim().to_string())),
+                        _ => {
+                            return Err(OracleError::Parse {
+                                file: file.into(),
+                                why: format!(
+                                "'ptlab-model-differs: {v}': want a constant name and the reason"
+                            ),
+                            })
+                        }
+                    },
                     other => {
                         return Err(OracleError::Parse {
                             file: file.into(),
@@ -233,6 +258,19 @@ mod tests {
         assert_eq!(f.cross_compile, "");
         assert_eq!(f.loader, "i386");
         assert_eq!(f.extra_objects, vec!["arch/x86/mm/pgprot.o"]);
+        assert!(f.model_differs.is_empty());
+        let t2 =
+            format!("{t}# ptlab-model-differs: TASK_SIZE_MAX the model draws from the low half\n");
+        let f2 = Fragment::parse("x86-pae", "f", &t2).unwrap();
+        assert_eq!(
+            f2.model_differs,
+            vec![(
+                "TASK_SIZE_MAX".to_string(),
+                "the model draws from the low half".to_string()
+            )]
+        );
+        let e = Fragment::parse("c", "f", &format!("{t}# ptlab-model-differs: X\n")).unwrap_err();
+        assert!(e.to_string().contains("reason"), "{e}");
         assert_eq!(f.options, vec!["CONFIG_A=y", "# CONFIG_B is not set"]);
         let e = Fragment::parse("c", "f", "CONFIG_A=y\n").unwrap_err();
         assert!(e.to_string().contains("ptlab-kernel-arch"), "{e}");

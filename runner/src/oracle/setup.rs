@@ -19,6 +19,12 @@ pub const PACKAGES: &[&str] = &[
     "libelf-dev",
     "make",
     "gcc",
+    "gcc-arm-linux-gnueabi",
+    "gcc-s390x-linux-gnu",
+    "gcc-sparc64-linux-gnu",
+    "gcc-powerpc64-linux-gnu",
+    // powerpc64 runs under QEMU's user-mode emulator (Unicorn 2.1.5 cannot).
+    "qemu-user-static",
 ];
 /// Debian's kernel source tarball.
 pub const TARBALL: &str = "/usr/src/linux-source-6.12.tar.xz";
@@ -34,6 +40,10 @@ const SLIM: &[&str] = &[
     "scripts/*",
     "tools/*",
     "arch/x86/*",
+    "arch/arm/*",
+    "arch/s390/*",
+    "arch/sparc/*",
+    "arch/powerpc/*",
     "security/selinux/include/*",
     "kernel/bounds.c",
     "kernel/*.sh",
@@ -220,7 +230,9 @@ pub fn setup(ksrc: Option<&Path>) -> Result<Vec<String>, OracleError> {
             let marker = dst.join(".ptlab-unpacked");
             let tar_meta =
                 std::fs::metadata(TARBALL).map_err(|e| OracleError::io(Path::new(TARBALL), e))?;
-            let stamp = format!("{TARBALL} {}", tar_meta.len());
+            // The stamp names the slim list too: a new architecture's
+            // directory re-extracts the tree.
+            let stamp = format!("{TARBALL} {} {}", tar_meta.len(), SLIM.join(" "));
             if marker.exists() && read(&marker)?.trim() == stamp && tree.join("Makefile").exists() {
                 out.push(format!("kernel tree already unpacked: {}", tree.display()));
             } else {

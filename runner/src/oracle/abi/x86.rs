@@ -1,91 +1,17 @@
-//! Loader ABIs: per kernel architecture, how its relocatable objects are
-//! relocated, which kernel globals the helpers read (and the boot-time
-//! values the model assumes for them), and how a wrapper is called under
-//! Unicorn.  A configuration names its ABI in its fragment header
-//! (`# ptlab-loader: x86_64`); a new architecture is a new [`Abi`] here
-//! plus a fragment in `oracle/config/`.
+//! The x86 loader ABIs: x86_64 (`-mcmodel=kernel`, SysV register calls)
+//! and i386 (2-level and PAE, `asmlinkage`: every argument on the stack,
+//! a 64-bit result in edx:eax).  Relocations: `R_X86_64_*` (RELA) and
+//! `R_386_*` (REL).
 
-use unicorn_engine::unicorn_const::{Arch as UcArch, Mode, Prot};
+use unicorn_engine::unicorn_const::{Arch as UcArch, Mode};
 use unicorn_engine::{RegisterX86, Unicorn};
 
-use super::loader::{Region, Reloc};
-use super::OracleError;
-
-/// An external symbol the loader provides: a code stub or a global's
-/// initial bytes.
-#[derive(Clone, Debug)]
-pub struct Extern {
-    /// The symbol.
-    pub name: &'static str,
-    /// Its bytes (code for a stub, the value for a global).
-    pub bytes: Vec<u8>,
-}
-
-/// Stack for calls.
-pub const STACK_BASE: u64 = 0x3000_0000;
-/// Stack size.
-pub const STACK_SIZE: u64 = 0x1_0000;
-/// The return address every call returns to.
-pub const SENTINEL: u64 = 0x3100_0000;
-/// Instructions one wrapper call may take before it counts as runaway.
-pub const MAX_INSNS: usize = 10_000;
-
-/// One kernel architecture's loader ABI.
-pub trait Abi {
-    /// Its name, as fragment headers spell it.
-    fn name(&self) -> &'static str;
-    /// The boot-time settings this ABI's externals encode, one line each,
-    /// for the report (`NX supported: __supported_pte_mask = ~0`, ...).
-    fn knobs(&self) -> Vec<String>;
-    /// The externals it provides.
-    fn externs(&self) -> Vec<Extern>;
-    /// Apply one relocation.
-    ///
-    /// # Errors
-    /// [`OracleError::Load`] naming a relocation type it does not handle,
-    /// or a value that does not fit.
-    fn relocate(&self, r: &mut Region<'_>, rel: Reloc) -> Result<(), OracleError>;
-    /// A fresh emulator with the stack and the sentinel page mapped (the
-    /// caller maps the image).
-    ///
-    /// # Errors
-    /// [`OracleError::Emu`] when Unicorn refuses.
-    fn emulator(&self) -> Result<Unicorn<'static, ()>, OracleError>;
-    /// Call the wrapper at `addr` with `args` (value, width in bits of its
-    /// C type); return the result, `ret_bits` wide.
-    ///
-    /// # Errors
-    /// [`OracleError::Emu`] when the emulation faults or does not return
-    /// to the sentinel.
-    fn call(
-        &self,
-        uc: &mut Unicorn<'static, ()>,
-        addr: u64,
-        args: &[(u64, u32)],
-        ret_bits: u32,
-    ) -> Result<u64, OracleError>;
-}
-
-/// The ABI called `name` (`x86_64`, `i386`).
-pub fn by_name(name: &str) -> Option<Box<dyn Abi>> {
-    match name {
-        "x86_64" => Some(Box::new(X86_64)),
-        "i386" => Some(Box::new(I386)),
-        _ => None,
-    }
-}
-
-fn emu_err(what: &str, e: impl std::fmt::Debug) -> OracleError {
-    OracleError::Emu(format!("{what}: {e:?}"))
-}
+use super::super::loader::{Region, Reloc};
+use super::super::OracleError;
+use super::{emu_err, new_emulator, Abi, Extern, RegCall, SENTINEL, STACK_BASE, STACK_SIZE};
 
 fn x86_emulator(mode: Mode) -> Result<Unicorn<'static, ()>, OracleError> {
-    let mut uc = Unicorn::new(UcArch::X86, mode).map_err(|e| emu_err("unicorn", e))?;
-    uc.mem_map(STACK_BASE, STACK_SIZE, Prot::READ | Prot::WRITE)
-        .map_err(|e| emu_err("map stack", e))?;
-    uc.mem_map(SENTINEL, 0x1000, Prot::ALL)
-        .map_err(|e| emu_err("map sentinel", e))?;
-    Ok(uc)
+    new_emulator(UcArch::X86, mode, None, &[])
 }
 
 /// The x86 globals, shared by both x86 ABIs.
@@ -223,15 +149,32 @@ pub fn relocate_i386(r: &mut Region<'_>, rel: Reloc) -> Result<(), OracleError> 
     }
 }
 
-fn finish(uc: &mut Unicorn<'static, ()>, pc: RegisterX86, addr: u64) -> Result<(), OracleError> {
-    let at = uc.reg_read(pc).map_err(|e| emu_err("read pc", e))?;
-    if at != SENTINEL {
-        return Err(OracleError::Emu(format!(
-            "wrapper at {addr:#x} stopped at {at:#x} instead of returning"
-        )));
-    }
-    Ok(())
-}
+/// The stack slot holding the return address (x86_64) or the return
+/// address and the arguments (i386).
+const X86_SP: u64 = STACK_BASE + STACK_SIZE - 0x108;
+
+const X86_64_CALL: RegCall = RegCall {
+    pc: RegisterX86::RIP as i32,
+    sp: (RegisterX86::RSP as i32, X86_SP),
+    link: None,
+    args: &[
+        RegisterX86::RDI as i32,
+        RegisterX86::RSI as i32,
+        RegisterX86::RDX as i32,
+        RegisterX86::RCX as i32,
+    ],
+    ret: &[RegisterX86::RAX as i32],
+    until: SENTINEL,
+};
+
+const I386_CALL: RegCall = RegCall {
+    pc: RegisterX86::EIP as i32,
+    sp: (RegisterX86::ESP as i32, X86_SP),
+    link: None,
+    args: &[],
+    ret: &[RegisterX86::EDX as i32, RegisterX86::EAX as i32],
+    until: SENTINEL,
+};
 
 impl Abi for X86_64 {
     fn name(&self) -> &'static str {
@@ -256,30 +199,9 @@ impl Abi for X86_64 {
         args: &[(u64, u32)],
         ret_bits: u32,
     ) -> Result<u64, OracleError> {
-        let sp = STACK_BASE + STACK_SIZE - 0x100 - 8;
-        uc.mem_write(sp, &SENTINEL.to_le_bytes())
+        uc.mem_write(X86_SP, &SENTINEL.to_le_bytes())
             .map_err(|e| emu_err("stack", e))?;
-        uc.reg_write(RegisterX86::RSP, sp)
-            .map_err(|e| emu_err("rsp", e))?;
-        let regs = [
-            RegisterX86::RDI,
-            RegisterX86::RSI,
-            RegisterX86::RDX,
-            RegisterX86::RCX,
-        ];
-        if args.len() > regs.len() {
-            return Err(OracleError::Emu(format!("{} arguments", args.len())));
-        }
-        for (r, (v, _)) in regs.iter().zip(args) {
-            uc.reg_write(*r, *v).map_err(|e| emu_err("arg", e))?;
-        }
-        uc.emu_start(addr, SENTINEL, 0, MAX_INSNS)
-            .map_err(|e| emu_err(&format!("wrapper at {addr:#x}"), e))?;
-        finish(uc, RegisterX86::RIP, addr)?;
-        let v = uc
-            .reg_read(RegisterX86::RAX)
-            .map_err(|e| emu_err("rax", e))?;
-        Ok(v & mm_core::helpers::mask(ret_bits))
+        X86_64_CALL.call(uc, addr, args, ret_bits, |_, pc| pc == SENTINEL)
     }
 }
 
@@ -316,22 +238,9 @@ impl Abi for I386 {
                 st.extend((v as u32).to_le_bytes());
             }
         }
-        let sp = STACK_BASE + STACK_SIZE - 0x100;
-        uc.mem_write(sp, &st).map_err(|e| emu_err("stack", e))?;
-        uc.reg_write(RegisterX86::ESP, sp)
-            .map_err(|e| emu_err("esp", e))?;
-        uc.emu_start(addr, SENTINEL, 0, MAX_INSNS)
-            .map_err(|e| emu_err(&format!("wrapper at {addr:#x}"), e))?;
-        finish(uc, RegisterX86::EIP, addr)?;
-        let lo = uc
-            .reg_read(RegisterX86::EAX)
-            .map_err(|e| emu_err("eax", e))?
-            & 0xffff_ffff;
-        let hi = uc
-            .reg_read(RegisterX86::EDX)
-            .map_err(|e| emu_err("edx", e))?
-            & 0xffff_ffff;
-        let v = if ret_bits > 32 { hi << 32 | lo } else { lo };
+        uc.mem_write(X86_SP, &st).map_err(|e| emu_err("stack", e))?;
+        let v = I386_CALL.run(uc, addr, &[], |_, pc| pc == SENTINEL)?;
+        let v = if ret_bits > 32 { v } else { v & 0xffff_ffff };
         Ok(v & mm_core::helpers::mask(ret_bits))
     }
 }
@@ -341,11 +250,7 @@ mod tests {
     use super::*;
 
     fn region(mem: &mut [u8]) -> Region<'_> {
-        Region {
-            mem,
-            base: 0x1000,
-            big_endian: false,
-        }
+        super::super::testutil::region(mem, false)
     }
 
     #[test]
