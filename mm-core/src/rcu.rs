@@ -67,7 +67,7 @@
 //!   1 ms), so grace periods with short readers take microseconds.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::marker::PhantomData;
 // Internal reference counting uses std's Arc even under loom: the counts
@@ -76,8 +76,8 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::sync::{
-    cpu_relax, current_thread_token, fence, lock_unpoisoned, model_thread_local,
-    model_thread_local_const, AtomicU32, AtomicU64, Mutex, MutexGuard, Ordering,
+    cpu_relax, current_thread_token, fence, lock_unpoisoned, model_thread_local_const, AtomicU32,
+    AtomicU64, Mutex, MutexGuard, Ordering,
 };
 
 /// How an [`Rcu`] domain ends grace periods; fixed at construction.
@@ -250,9 +250,15 @@ struct Inner {
 /// Source of domain ids (keys of the thread-local slot cache); never reused.
 static NEXT_DOMAIN_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
-model_thread_local! {
+model_thread_local_const! {
     /// This thread's reader slot for each domain it has read in, by domain id.
-    static READER_SLOTS: RefCell<HashMap<u64, SlotRef>> = RefCell::new(HashMap::new());
+    ///
+    /// A `BTreeMap`, not a `HashMap`: dropping the map at thread exit drops
+    /// each [`SlotRef`], which stores to its slot, and under loom the order
+    /// of those stores must be the same in every execution (a `HashMap`'s
+    /// order is randomised per map, which loom reports as a model that is
+    /// not deterministic once a thread has read in two domains).
+    static READER_SLOTS: RefCell<BTreeMap<u64, SlotRef>> = RefCell::new(BTreeMap::new());
 }
 
 model_thread_local_const! {
