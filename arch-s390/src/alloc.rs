@@ -61,7 +61,12 @@
 //! [`PageMeta::private`]: mm_core::page::PageMeta::private
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+
+// `context.lock` comes from mm-core's sync shim: under `--cfg loom` it is
+// loom's mutex, which the models need (a std mutex held across a loom
+// operation would deadlock the model's single OS thread).
+use mm_core::sync::{Mutex, MutexGuard};
 
 use mm_core::event::Event;
 use mm_core::page::{pg, PageMeta};
@@ -320,16 +325,26 @@ pub fn page_table_free(a: &S390, mm: &Mm<S390>, table_pa: u64) -> Result<(), MmE
             pa: table_pa,
             how: format!("page_table_free: half {bit} of page {pfn:#x}"),
         });
-        {
+        let reusable = {
             let mut l = list(mm);
             let mask = xor_bits(page, 0x11 << bit);
             let active = a.variant_kind() == Variant::Merged && page.test(pg::ACTIVE);
             if mask & 0x03 != 0 && !active {
                 // The other half is allocated: head of the list, for reuse.
                 l.add(pfn, page, false);
+                true
             } else {
                 l.del(pfn, page);
+                false
             }
+        };
+        if reusable {
+            // The half becomes allocatable again once its pending bit
+            // clears below (page_table_alloc() skips pending halves): a
+            // reader still holding a pointer into it must now be caught.
+            // A PageActive page's halves are never reused; its page is
+            // freed after a grace period instead.
+            machine.phys.fragment_freed(table_pa, 2048)?;
         }
         let mask = xor_bits(page, 0x10 << bit);
         if mask != 0 {
@@ -412,6 +427,9 @@ pub fn __tlb_remove_table(
     let mask = match kind {
         0 => return crst_free_pages(machine, table),
         1 | 2 => {
+            // As in page_table_free(): clearing the pending bit makes the
+            // half allocatable again.
+            machine.phys.fragment_freed(table, 2048)?;
             let mask = xor_bits(page, kind << 4);
             if mask != 0 {
                 return Ok(());

@@ -5,11 +5,17 @@
 //! sets the PSW to DAT on with 64-bit addressing (`T` | `EA` | `BA`; the
 //! initial PSW mask is 0, i.e. 24-bit addressing, which would mask table
 //! and data addresses), and per query loads control register 1 (the
-//! primary ASCE) with the ASCE Linux builds for the mm
-//! ([`crate::S390::asce`]: origin | `_ASCE_TABLE_LENGTH` |
-//! `_ASCE_USER_BITS` | designation type), flushes the TLB and asks
-//! `uc_vmem_translate` (QEMU's `mmu_translate()` in probe mode, no guest
-//! code executed).
+//! primary ASCE) with the mm's current ASCE, `mm->context.asce`
+//! ([`crate::S390::asce_of`]: origin | `_ASCE_TABLE_LENGTH` |
+//! `_ASCE_USER_BITS` | the designation type of the mm's current shape),
+//! flushes the TLB and asks `uc_vmem_translate` (QEMU's `mmu_translate()`
+//! in probe mode, no guest code executed).
+//!
+//! The root handed to [`HwWalker::translate`] is the mm's published top
+//! word ([`mm_core::Mm::hw_root`]: top table | shape index), so an mm
+//! upgraded from 3 to 4 or 5 levels is walked with a region-second or
+//! region-first ASCE; a plain table address is shape 0, a new mm's
+//! region-third ASCE.
 //!
 //! What the emulated DAT checks (confirmed by `tests/emulate_basic.rs`):
 //! * the ASCE designation type and every region entry's TT, TL/TF and I
@@ -37,6 +43,7 @@ use std::ffi::c_void;
 use std::sync::Arc;
 
 use mm_core::emulate::{Access, EmuError, HwOutcome, HwWalker};
+use mm_core::mm::Top;
 use mm_core::Machine;
 use unicorn_engine::unicorn_const::{uc_error, Arch, Mode, Prot};
 use unicorn_engine::{RegisterS390X, Unicorn};
@@ -110,9 +117,9 @@ impl S390Walker {
         Ok(S390Walker { uc, arch, machine })
     }
 
-    /// The ASCE loaded for `root_pa`.
-    pub fn asce(&self, root_pa: u64) -> u64 {
-        self.arch.asce(root_pa)
+    /// The ASCE loaded for `root` (the mm's top word: table | shape).
+    pub fn asce(&self, root: u64) -> u64 {
+        self.arch.asce_of(Top::from_word(root))
     }
 
     fn load(&self, pa: u64) -> Result<u64, EmuError> {
@@ -123,7 +130,8 @@ impl S390Walker {
 impl HwWalker for S390Walker {
     fn describe(&self) -> String {
         format!(
-            "{}: unicorn s390x DAT, CR1 = Linux's ASCE ({} designation), PSW T|EA|BA, \
+            "{}: unicorn s390x DAT, CR1 = the mm's current ASCE (new mm: {} designation; \
+             region-second/-first after an upgrade), PSW T|EA|BA, \
              vmem_translate after a TLB flush; region/segment/page-table I bits, TT, TL, \
              the 0x800 must-be-zero pte bit and P (writes) checked; large (EDAT-1) segments \
              NOT checked (the emulated CPU has no EDAT-1: valid ones are left out); IEP and \
@@ -144,8 +152,10 @@ impl HwWalker for S390Walker {
         63 - self.machine.phys.size().leading_zeros()
     }
 
-    fn unchecked(&mut self, root_pa: u64, va: u64) -> Result<Option<String>, EmuError> {
-        let levels = self.arch.levels();
+    fn unchecked(&mut self, root: u64, va: u64) -> Result<Option<String>, EmuError> {
+        let top = Top::from_word(root);
+        let root_pa = top.pa;
+        let levels = self.arch.shape_levels(top.shape);
         let shifts: &[u32] = match levels {
             5 => &[53, 42, 31],
             4 => &[42, 31],
@@ -177,8 +187,8 @@ impl HwWalker for S390Walker {
         Ok(None)
     }
 
-    fn translate(&mut self, root_pa: u64, va: u64, access: Access) -> Result<HwOutcome, EmuError> {
-        let asce = self.asce(root_pa);
+    fn translate(&mut self, root: u64, va: u64, access: Access) -> Result<HwOutcome, EmuError> {
+        let asce = self.asce(root);
         self.uc
             .reg_write(RegisterS390X::CR1, asce)
             .map_err(emu("cr1"))?;

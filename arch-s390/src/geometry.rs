@@ -7,29 +7,34 @@
 //! `asm/mmu_context.h` (`init_new_context()`: the ASCE type, and so the
 //! number of levels, is chosen per mm from `mm->context.asce_limit`).
 //!
-//! # Why several configurations
+//! # Levels per mm: shapes
 //!
 //! On s390 the number of levels is a run-time property of each mm: a new mm
-//! starts with a region-third ASCE (3 levels, 4 TiB) and
-//! `crst_table_upgrade()` adds a region-second (8 PiB) and then a
-//! region-first table (the whole 64-bit space) when something is mapped
-//! above the limit.  The model's [`Geometry`] is fixed per configuration
-//! (mm-core derives each mm's walk plan from it once), so a per-mm upgrade
-//! cannot be expressed through the trait without changing mm-core.  The
-//! honest option taken here: one configuration per shape, each with the
-//! exact ASCE type, table types and address limit of an mm of that shape.
+//! starts with a region-third ASCE (3 levels, `asce_limit` 4 TiB =
+//! `_REGION2_SIZE`) and `crst_table_upgrade()` (`arch/s390/mm/pgalloc.c`)
+//! puts a region-second (8 PiB, `_REGION1_SIZE`) and then a region-first
+//! table (`TASK_SIZE_MAX`) on top when something is mapped above the
+//! limit.  mm-core expresses this with [`mm_core::Arch::shapes`]: [`shapes`] lists
+//! the 3-, 4- and 5-level geometries an mm of a configuration can have,
+//! the mm keeps its top table and shape in one word, and
+//! [`mm_core::Mm::upgrade`] (called by the mmap path) grows it.
 //!
-//! * `s390x`: the v6.6 default for a new mm — region-third ASCE, 3 levels,
-//!   `TASK_SIZE` of the shape `_REGION2_SIZE` (4 TiB).
-//! * `s390x-4level`: region-second ASCE (an mm upgraded once), 8 PiB.
-//! * `s390x-5level`: region-first ASCE (upgraded twice), up to
-//!   `TASK_SIZE_MAX`.
+//! * `s390x`: a new mm — region-third ASCE, 3 levels, 4 TiB — growing to
+//!   4 and 5 levels on demand.
+//! * `s390x-4level`: an mm *created* with a region-second ASCE (8 PiB),
+//!   growing to 5 levels.  Linux creates such mms: `dup_mm()` copies
+//!   `mm->context.asce_limit`, so the child of an upgraded parent gets the
+//!   parent's ASCE type from `init_new_context()` and a region-second top
+//!   table from `pgd_alloc()`.  Kept as its own configuration so that the
+//!   whole conform suite (helper identities, walks against Unicorn's DAT,
+//!   lifecycles, collapse) runs on 4-level tables from the start, with
+//!   random mappings over the whole 8 PiB range.
+//! * `s390x-5level`: an mm created with a region-first ASCE (the child of
+//!   an mm upgraded twice), for the same reason; one shape.
 //! * `s390x-pgste`: the default shape for an mm with `mm_alloc_pgste()`
 //!   (a KVM host process, or `vm.allocate_pgste=1`): every page table takes
-//!   a whole 4K page, 256 ptes followed by their 256 PGSTEs.
-//!
-//! The upgrade itself (`crst_table_upgrade()`: a new top table whose first
-//! entry points at the old one) is not modelled.
+//!   a whole 4K page, 256 ptes followed by their 256 PGSTEs; it grows like
+//!   `s390x`.
 //!
 //! Folding follows mm-core's rule: the top table's entries are interpreted
 //! by the helpers of the lowest level folded into it (`pud_*` for a
@@ -60,6 +65,25 @@ const fn pte(pgste: bool) -> LevelGeometry {
         table_bytes: if pgste { 4096 } else { 2048 },
         entry_bytes: 8,
     }
+}
+
+/// The shapes an mm of a configuration whose new mms have `levels` levels
+/// can take: `levels` up to 5, smallest first (shape 0 is
+/// [`geometry`]`(name, levels, pgste)`; the upgraded shapes are named
+/// after their top table).
+pub fn shapes(name: &'static str, levels: u32, pgste: bool) -> Vec<Geometry> {
+    (levels.clamp(3, 5)..=5)
+        .map(|l| {
+            let n = if l == levels {
+                name
+            } else if l == 4 {
+                "s390x (upgraded: region-second top, 4 levels)"
+            } else {
+                "s390x (upgraded: region-first top, 5 levels)"
+            };
+            geometry(n, l, pgste)
+        })
+        .collect()
 }
 
 /// The geometry of an mm with `levels` (3, 4 or 5) levels, `pgste` page

@@ -1,17 +1,22 @@
 //! ptlab's s390x page tables with Linux v6.6's real entry encodings.
 //!
-//! | name | ASCE type | levels | `TASK_SIZE` of the shape | page tables |
+//! | name | ASCE type of a new mm | levels, growing to | `asce_limit` of a new mm | page tables |
 //! |---|---|---|---|---|
-//! | `s390x` | region-third | 3 | 4 TiB (`_REGION2_SIZE`) | 2K, two per 4K page |
-//! | `s390x-4level` | region-second | 4 | 8 PiB (`_REGION1_SIZE`) | 2K, two per page |
+//! | `s390x` | region-third | 3 -> 4 -> 5 | 4 TiB (`_REGION2_SIZE`) | 2K, two per 4K page |
+//! | `s390x-4level` | region-second | 4 -> 5 | 8 PiB (`_REGION1_SIZE`) | 2K, two per page |
 //! | `s390x-5level` | region-first | 5 | `TASK_SIZE_MAX` | 2K, two per page |
-//! | `s390x-pgste` | region-third | 3 | 4 TiB | 4K: 256 ptes + 256 PGSTEs |
+//! | `s390x-pgste` | region-third | 3 -> 4 -> 5 | 4 TiB | 4K: 256 ptes + 256 PGSTEs |
+//!
+//! The levels of an mm grow on demand ([`Arch::shapes`],
+//! [`mm_core::Mm::upgrade`] = `crst_table_upgrade()`, called by the mmap
+//! path); [`S390::context_asce`] is the ASCE of the mm's current shape.
 //!
 //! Entries are big-endian 64-bit words.  Region and segment tables are 16K
 //! (2048 entries, order-2 allocations); page tables hold 256 entries.  An
 //! empty pte is `_PAGE_INVALID` (0x400) and an empty segment entry
-//! `_SEGMENT_ENTRY_EMPTY` (0x20), not zero: [`Arch::pte_clear_val`],
-//! [`Arch::pmd_clear_val`] and every table allocation fill them in.  See
+//! `_SEGMENT_ENTRY_EMPTY` (0x20), not zero, and empty region entries keep
+//! their table type (`_REGION3_ENTRY_EMPTY` 0x24 ...): [`Arch::pte_clear_val`]
+//! .. [`Arch::pgd_clear_val`] and every table allocation fill them in.  See
 //! [`geometry`] for why the number of levels is a configuration here and
 //! per mm in Linux, [`entry`] for every bit and the Kconfig/machine
 //! assumptions, [`alloc`] for the 2K-half allocator and both forms of
@@ -22,17 +27,23 @@
 //! its changelog rejects).
 
 pub mod alloc;
+#[cfg(feature = "emulate")]
 pub mod emulate;
 pub mod entry;
 pub mod geometry;
 
+#[cfg(feature = "emulate")]
 use std::sync::Arc;
 
 use mm_core::arch::{
     ArchFeatures, FlagBit, FlagKind, Geometry, Level, P4d, Pgd, Pgprot, Pmd, Pte, Pud, SwpEntry,
 };
+#[cfg(feature = "emulate")]
 use mm_core::emulate::{EmuError, HwWalker};
-use mm_core::{Arch, Machine, Mm, MmError};
+use mm_core::mm::Top;
+#[cfg(feature = "emulate")]
+use mm_core::Machine;
+use mm_core::{Arch, Mm, MmError};
 
 use entry::*;
 
@@ -86,6 +97,7 @@ pub struct S390 {
     pgste: bool,
     variant: Variant,
     geometry: Geometry,
+    shapes: Vec<Geometry>,
 }
 
 /// (name, levels, pgste) of each configuration.
@@ -113,6 +125,7 @@ impl S390 {
                 pgste,
                 variant: Variant::Merged,
                 geometry: geometry::geometry(n, levels, pgste),
+                shapes: geometry::shapes(n, levels, pgste),
             })
     }
 
@@ -127,9 +140,15 @@ impl S390 {
         Ok(a)
     }
 
-    /// Number of levels of the configuration's mms (3, 4 or 5).
+    /// Number of levels of a new mm of the configuration (3, 4 or 5): its
+    /// shape 0.
     pub fn levels(&self) -> u32 {
         self.levels
+    }
+
+    /// Number of levels of shape `shape` ([`Arch::shapes`]).
+    pub fn shape_levels(&self, shape: usize) -> u32 {
+        self.levels + shape as u32
     }
 
     /// `mm_alloc_pgste()`: page tables carry PGSTEs.
@@ -142,19 +161,97 @@ impl S390 {
         self.variant
     }
 
+    #[cfg_attr(not(feature = "emulate"), allow(dead_code))]
     pub(crate) fn geometry_name(&self) -> &'static str {
         self.geometry.name
     }
 
-    /// The ASCE `init_new_context()` builds for an mm whose top table is at
-    /// `pgd_pa`: `__pa(pgd) | _ASCE_TABLE_LENGTH | _ASCE_USER_BITS | type`.
+    /// The ASCE `init_new_context()` builds for a new mm whose top table
+    /// is at `pgd_pa`: `__pa(pgd) | _ASCE_TABLE_LENGTH | _ASCE_USER_BITS |
+    /// type`.
     pub fn asce(&self, pgd_pa: u64) -> u64 {
-        let ty = match self.levels {
+        self.asce_of(Top {
+            pa: pgd_pa,
+            shape: 0,
+        })
+    }
+
+    /// The ASCE of an mm whose top table and shape are `top`: the type of
+    /// the shape's top table (`crst_table_upgrade()` sets
+    /// `_ASCE_TYPE_REGION2` / `_ASCE_TYPE_REGION1` with the new table).
+    pub fn asce_of(&self, top: Top) -> u64 {
+        let ty = match self.shape_levels(top.shape) {
             5 => _ASCE_TYPE_REGION1,
             4 => _ASCE_TYPE_REGION2,
             _ => _ASCE_TYPE_REGION3,
         };
-        (pgd_pa & _ASCE_ORIGIN) | _ASCE_TABLE_LENGTH | _ASCE_USER_BITS | ty
+        (top.pa & _ASCE_ORIGIN) | _ASCE_TABLE_LENGTH | _ASCE_USER_BITS | ty
+    }
+
+    /// `mm->context.asce`: the ASCE of `mm`'s current top table and shape,
+    /// from one read of the word they are published in together.
+    pub fn context_asce(&self, mm: &Mm<S390>) -> u64 {
+        self.asce_of(mm.top())
+    }
+
+    /// `mm->context.asce_limit` of shape `shape`: 4 TiB, 8 PiB or
+    /// `TASK_SIZE_MAX`.
+    pub fn asce_limit(&self, shape: usize) -> u64 {
+        self.shapes[shape].task_size
+    }
+
+    /// `pgd_offset_raw(pgd, address)` (pgtable.h, v6.6): the entry of the
+    /// top table at `top_pa` for `addr`, with the index shift taken from
+    /// the table type of the table's *first* entry
+    /// (`((rste & _REGION_ENTRY_TYPE_MASK) >> 2) * 11 + 20`) — the walk
+    /// describes itself, which is why empty region entries must keep their
+    /// type bits.
+    ///
+    /// # Errors
+    /// Memory errors reading the first entry.
+    pub fn pgd_offset_raw(&self, mm: &Mm<S390>, top_pa: u64, addr: u64) -> Result<u64, MmError> {
+        let rste = mm.phys().load(top_pa, 8)?;
+        let shift = ((rste & _REGION_ENTRY_TYPE_MASK) >> 2) * 11 + 20;
+        Ok(top_pa + ((addr >> shift) & 2047) * 8)
+    }
+
+    /// The pmd (segment-table entry) for `addr` found the way s390's walk
+    /// finds it, from nothing but the top table at `top_pa`:
+    /// [`S390::pgd_offset_raw`], then `p4d_offset()` / `pud_offset()` /
+    /// `pmd_offset()` (pgtable.h, v6.6), each of which descends only when
+    /// the entry's type says it is of that level (`pgd` of type R1, `p4d`
+    /// of type R2, `pud` of type R3) and otherwise returns the pointer it
+    /// was given (a folded level).  `None` where an entry on the way is
+    /// none (its I bit) or a large region-third entry, as the generic walk
+    /// stops there.  Lets tests check that the model's shape-carrying walk
+    /// and the self-describing one agree.
+    ///
+    /// # Errors
+    /// Memory errors.
+    pub fn pmd_offset_raw(
+        &self,
+        mm: &Mm<S390>,
+        top_pa: u64,
+        addr: u64,
+    ) -> Result<Option<u64>, MmError> {
+        let mut p = self.pgd_offset_raw(mm, top_pa, addr)?;
+        for (ty, next_shift) in [
+            (_REGION_ENTRY_TYPE_R1, 42),
+            (_REGION_ENTRY_TYPE_R2, 31),
+            (_REGION_ENTRY_TYPE_R3, 20),
+        ] {
+            let e = mm.phys().load(p, 8)?;
+            if e & _REGION_ENTRY_TYPE_MASK != ty {
+                continue;
+            }
+            if e & _REGION_ENTRY_INVALID != 0
+                || (ty == _REGION_ENTRY_TYPE_R3 && e & _REGION3_ENTRY_LARGE != 0)
+            {
+                return Ok(None);
+            }
+            p = (e & _REGION_ENTRY_ORIGIN) + ((addr >> next_shift) & 2047) * 8;
+        }
+        Ok(Some(p))
     }
 
     /// The PGSTE of the pte at `ptep_pa` in a pgste page table
@@ -355,10 +452,29 @@ static FLAGS: &[FlagBit] = &[
 ];
 
 impl Arch for S390 {
+    /// No device-private or hwpoison swap types here
+    /// ([`entry::SWAP_TYPES`]): `MAX_SWAPFILES` is 28.
+    fn swap_types(&self) -> mm_core::swapops::SwapTypes {
+        entry::SWAP_TYPES
+    }
     type MmContext = alloc::S390Context;
 
     fn geometry(&self) -> &Geometry {
         &self.geometry
+    }
+
+    /// The 3-, 4- and 5-level shapes from the configuration's starting
+    /// shape up ([`geometry::shapes`]).
+    fn shapes(&self) -> &[Geometry] {
+        &self.shapes
+    }
+
+    /// `crst_table_alloc()` + `crst_table_init()` of the new top table of
+    /// an upgrade: `_REGION2_ENTRY_EMPTY` for a region-second top,
+    /// `_REGION1_ENTRY_EMPTY` for a region-first one.
+    fn upgrade_table_alloc(&self, mm: &Mm<Self>, shape: usize) -> Result<u64, MmError> {
+        let levels = self.shape_levels(shape);
+        alloc::crst_table_alloc(mm, alloc::crst_init_entry(levels, Level::Pgd))
     }
 
     fn features(&self) -> ArchFeatures {
@@ -443,6 +559,21 @@ impl Arch for S390 {
 
     fn pmd_clear_val(&self) -> Pmd {
         Pmd(_SEGMENT_ENTRY_EMPTY)
+    }
+
+    /// `pud_clear()`: `_REGION3_ENTRY_EMPTY` in a region-third entry.
+    fn pud_clear_val(&self) -> Pud {
+        Pud(_REGION3_ENTRY_EMPTY)
+    }
+
+    /// `p4d_clear()`: `_REGION2_ENTRY_EMPTY` in a region-second entry.
+    fn p4d_clear_val(&self) -> P4d {
+        P4d(_REGION2_ENTRY_EMPTY)
+    }
+
+    /// `pgd_clear()`: `_REGION1_ENTRY_EMPTY` in a region-first entry.
+    fn pgd_clear_val(&self) -> Pgd {
+        Pgd(_REGION1_ENTRY_EMPTY)
     }
 
     fn flag_bits(&self) -> &'static [FlagBit] {
@@ -793,6 +924,7 @@ impl Arch for S390 {
     }
 
     /// Unicorn's s390x DAT ([`emulate::S390Walker`]).
+    #[cfg(feature = "emulate")]
     fn hw_walker(&self, machine: Arc<Machine>) -> Result<Box<dyn HwWalker>, EmuError> {
         Ok(Box::new(emulate::S390Walker::new(self.clone(), machine)?))
     }

@@ -461,6 +461,55 @@ pub trait Arch: Send + Sync + Sized + 'static {
         Pmd(0)
     }
 
+    /// The value `pud_clear()` stores in an entry interpreted at the pud
+    /// level: 0 on most arches.  s390 stores `_REGION3_ENTRY_EMPTY` (its
+    /// `pud_clear()` only writes a region-third entry; mm-core calls this
+    /// only where the pud helpers interpret the table, so the type matches).
+    fn pud_clear_val(&self) -> Pud {
+        Pud(0)
+    }
+
+    /// The value `p4d_clear()` stores: 0 on most arches (s390:
+    /// `_REGION2_ENTRY_EMPTY`).
+    fn p4d_clear_val(&self) -> P4d {
+        P4d(0)
+    }
+
+    /// The value `pgd_clear()` stores: 0 on most arches (s390:
+    /// `_REGION1_ENTRY_EMPTY`).
+    fn pgd_clear_val(&self) -> Pgd {
+        Pgd(0)
+    }
+
+    /// The walk shapes an mm of this configuration can have, the shape it
+    /// starts with first (index 0, which must be [`Arch::geometry`]).
+    ///
+    /// Every other arch has one shape, fixed at build time.  s390 chooses
+    /// the number of levels per mm by its address-space limit
+    /// (`mm->context.asce_limit`): a new mm starts with a region-third top
+    /// table (3 levels) and `crst_table_upgrade()` puts a region-second
+    /// and then a region-first table on top when something is mapped
+    /// above the limit.  Shapes must be listed in growing order of
+    /// [`Geometry::task_size`], must agree on the pmd and pte levels, and
+    /// each shape's top table must cover the whole previous shape with its
+    /// first entry (the upgrade links the old top there).  At most 8.
+    fn shapes(&self) -> &[Geometry] {
+        std::slice::from_ref(self.geometry())
+    }
+
+    /// Allocate and initialise the top table of shape `shape` for an
+    /// upgrade ([`Mm::upgrade`]): on s390 `crst_table_alloc()` +
+    /// `crst_table_init()` with the empty entry of the new top level.  The
+    /// default is `pgd_alloc()` ([`Arch::table_alloc`] of the pgd level),
+    /// for arches with one shape, where it is never called.
+    ///
+    /// # Errors
+    /// [`MmError::OutOfMemory`].
+    fn upgrade_table_alloc(&self, mm: &Mm<Self>, shape: usize) -> Result<u64, MmError> {
+        let _ = shape;
+        self.table_alloc(mm, Level::Pgd)
+    }
+
     /// Named entry bits, for decoding and for parsing `--prot` lists.
     fn flag_bits(&self) -> &'static [FlagBit];
 

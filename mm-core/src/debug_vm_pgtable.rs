@@ -866,7 +866,7 @@ pub fn pmd_thp_tests<A: Arch>(a: &A, p: Params) -> FamilyResult {
 
 /// The families that need real tables: `pte_advanced_tests`,
 /// `pmd_advanced_tests`, `pte_clear_tests`, `pmd_clear_tests`,
-/// `pmd_populate_tests` and the upper-level populate tests.
+/// `pmd_populate_tests` and the upper-level populate and clear tests.
 ///
 /// # Errors
 /// [`MmError`] when the scratch machine cannot be built.
@@ -1002,19 +1002,23 @@ pub fn table_families<A: Arch + Clone>(a: &A, p: Params) -> Result<Vec<FamilyRes
         (Level::P4d, "p4d_populate_tests"),
         (Level::Pgd, "pgd_populate_tests"),
     ] {
+        let clear_name = match level {
+            Level::Pud => "pud_clear_tests",
+            Level::P4d => "p4d_clear_tests",
+            _ => "pgd_clear_tests",
+        };
         if mm.interp_level(level) != level {
             // Linux: `if (mm_pXd_folded(mm)) return;` for the level below.
             let below = Level::ALL[level.index() + 1];
-            out.push(skip(
-                name,
-                &format!(
-                    "the {} level is folded, so {} entries are {} entries here (__PAGETABLE_{}_FOLDED)",
-                    below.name(),
-                    level.name(),
-                    mm.interp_level(level).name(),
-                    below.name().to_uppercase()
-                ),
-            ));
+            let why = format!(
+                "the {} level is folded, so {} entries are {} entries here (__PAGETABLE_{}_FOLDED)",
+                below.name(),
+                level.name(),
+                mm.interp_level(level).name(),
+                below.name().to_uppercase()
+            );
+            out.push(skip(name, &why));
+            out.push(skip(clear_name, &why));
             continue;
         }
         let mut c = Checker::new();
@@ -1058,6 +1062,37 @@ pub fn table_families<A: Arch + Clone>(a: &A, p: Params) -> Result<Vec<FamilyRes
             });
         }
         out.push(c.finish(name));
+        // pud_clear_tests / p4d_clear_tests / pgd_clear_tests: on the live
+        // entry above the scratch pmd, pXd_clear() must leave pXd_none()
+        // (the arch's empty value: not 0 on s390, whose empty region
+        // entries keep their table type).  Restored afterwards.
+        let mut c = Checker::new();
+        let mut ptr = mm.pgd_offset(vaddr);
+        if level != Level::Pgd {
+            ptr = mm.p4d_offset(ptr, vaddr)?;
+        }
+        if level == Level::Pud {
+            ptr = mm.pud_offset(ptr, vaddr)?;
+        }
+        let live = mm.load_entry(ptr)?;
+        c.check(!mm.level_none(level, live), || {
+            format!("{} {live:#x} above a populated pmd is none", level.name())
+        });
+        {
+            let _ptl = mm.page_table_lock.lock()?;
+            let cleared = crate::map::clear_val(a, level);
+            mm.set_entry(ptr, cleared)?;
+            let v = mm.load_entry(ptr)?;
+            c.check(mm.level_none(level, v), || {
+                format!(
+                    "{}_none({}_clear()) is false: it stored {v:#x}",
+                    level.name(),
+                    level.name()
+                )
+            });
+            mm.set_entry(ptr, live)?;
+        }
+        out.push(c.finish(clear_name));
     }
     mm.mmput()?;
     Ok(out)

@@ -73,6 +73,11 @@ pub trait HwWalker {
     /// Translate `va` for `access` with the page tables rooted at `root_pa`.
     /// The emulator must see the current contents of memory (flush its TLB).
     ///
+    /// `root_pa` is what [`crate::Mm::hw_root`] returns: the top table's
+    /// address, with the mm's shape index in the low bits on arches whose
+    /// mms change shape (s390 loads the ASCE of that shape); on every other
+    /// arch it is the table address itself.
+    ///
     /// # Errors
     /// [`EmuError`] when the emulator itself fails.
     fn translate(&mut self, root_pa: u64, va: u64, access: Access) -> Result<HwOutcome, EmuError>;

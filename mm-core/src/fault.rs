@@ -342,7 +342,7 @@ fn access_user<A: Arch>(
                 _ => {
                     return Err(MmError::BadVa {
                         va: a,
-                        limit: mm.arch().geometry().task_size(),
+                        limit: mm.task_size(),
                     })
                 }
             }

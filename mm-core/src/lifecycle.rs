@@ -229,10 +229,7 @@ fn replace_table<A: Arch>(mm: &Mm<A>, pmdp: EntryPtr) -> Result<(u64, u64), MmEr
     let ptrs = a.geometry().level(crate::arch::Level::Pte).ptrs as u64;
     let w = mm.entry_width(crate::arch::Level::Pte) as u64;
     for i in 0..ptrs {
-        let v = mm.load_entry(EntryPtr {
-            pa: old + i * w,
-            level: crate::arch::Level::Pte,
-        })?;
+        let v = mm.load_entry(EntryPtr::new(old + i * w, crate::arch::Level::Pte))?;
         mm.set_pte_raw(new + i * w, Pte(v))?;
     }
     mm.set_entry(pmdp, a.pmd_populate(new).0)?;

@@ -13,12 +13,14 @@ use crate::mm::Mm;
 use crate::walk::EntryPtr;
 use crate::MmError;
 
-/// Check that `va` is a user address of the configuration.
+/// Check that `va` is a user address of the mm in its current shape
+/// ([`Mm::task_size`]: on s390 below `asce_limit`; mapping above it needs
+/// an upgrade first, which the mmap path does).
 ///
 /// # Errors
 /// [`MmError::BadVa`].
 pub fn check_va<A: Arch>(mm: &Mm<A>, va: u64) -> Result<(), MmError> {
-    let limit = mm.arch().geometry().task_size();
+    let limit = mm.task_size();
     if va >= limit {
         return Err(MmError::BadVa { va, limit });
     }
@@ -55,7 +57,7 @@ fn populate_value<A: Arch>(a: &A, level: Level, table_pa: u64) -> u64 {
 /// Make sure the entry at `p` (an interpreting level above the pmd) points
 /// at a table, allocating one for the next level if it is none.
 fn ensure_table<A: Arch>(mm: &Mm<A>, p: EntryPtr, va: u64) -> Result<(), MmError> {
-    let level = mm.interp_level(p.level);
+    let level = mm.interp_level_in(p.shape as usize, p.level);
     let v = mm.load_entry(p)?;
     if !mm.level_none(level, v) {
         if mm.level_leaf(level, v) {
@@ -112,7 +114,7 @@ pub fn pmd_alloc<A: Arch>(mm: &Mm<A>, va: u64) -> Result<EntryPtr, MmError> {
     check_va(mm, va)?;
     let mut p = mm.pgd_offset(va);
     for level in [Level::P4d, Level::Pud, Level::Pmd] {
-        if mm.level_is_real(level) {
+        if mm.level_is_real_in(p.shape as usize, level) {
             ensure_table(mm, p, va)?;
         }
         p = match level {
@@ -130,14 +132,7 @@ pub fn pmd_alloc<A: Arch>(mm: &Mm<A>, va: u64) -> Result<EntryPtr, MmError> {
 /// [`MmError::OutOfMemory`]; [`MmError::AlreadyMapped`] when the pmd is a
 /// huge leaf.
 pub fn pte_alloc<A: Arch>(mm: &Mm<A>, pmdp: EntryPtr, va: u64) -> Result<(), MmError> {
-    ensure_table(
-        mm,
-        EntryPtr {
-            pa: pmdp.pa,
-            level: Level::Pmd,
-        },
-        va,
-    )
+    ensure_table(mm, EntryPtr::new(pmdp.pa, Level::Pmd), va)
 }
 
 /// Map the page `pfn` at `va` with protection `prot`
@@ -254,27 +249,45 @@ pub fn unmap_page<A: Arch>(mm: &Mm<A>, va: u64) -> Result<Option<Pte>, MmError> 
 }
 
 /// `free_pgtables()` over the whole address space: free every table below
-/// the pgd, children first, clearing the entries that pointed at them and
-/// undoing their accounting.  Leaves are cleared, not followed.
+/// the pgd, children first, clearing the entries that pointed at them
+/// with the level's `pXd_clear()` value (not 0: s390's empty entries carry
+/// their table type) and undoing their accounting.  Leaves are cleared,
+/// not followed.  Walks the mm in its current shape (on s390 an upgraded
+/// mm's old top tables are freed as the lower-level tables they became).
 ///
 /// # Errors
 /// The first error freeing a table; teardown continues past it.
 pub fn free_pgtables<A: Arch>(mm: &Mm<A>) -> Result<(), MmError> {
     let mut first = Ok(());
-    free_level(mm, mm.pgd_pa(), Level::Pgd, &mut first);
+    let top = mm.top();
+    free_level(mm, top.pa, Level::Pgd, top.shape, &mut first);
     first
 }
 
-fn free_level<A: Arch>(mm: &Mm<A>, table_pa: u64, level: Level, first: &mut Result<(), MmError>) {
-    let interp = mm.interp_level(level);
+fn free_level<A: Arch>(
+    mm: &Mm<A>,
+    table_pa: u64,
+    level: Level,
+    shape: usize,
+    first: &mut Result<(), MmError>,
+) {
+    let interp = mm.interp_level_in(shape, level);
     if interp == Level::Pte {
         return;
     }
-    let g = mm.arch().geometry();
+    let g = &mm.arch().shapes()[shape];
     let width = mm.entry_width(level) as u64;
     for i in 0..g.level(level).ptrs.max(1) as u64 {
         let pa = table_pa + i * width;
-        let p = EntryPtr { pa, level };
+        let p = EntryPtr {
+            pa,
+            level,
+            shape: if level.index() >= Level::Pmd.index() {
+                0
+            } else {
+                shape as u8
+            },
+        };
         let v = match mm.load_entry(p) {
             Ok(v) => v,
             Err(e) => {
@@ -293,11 +306,11 @@ fn free_level<A: Arch>(mm: &Mm<A>, table_pa: u64, level: Level, first: &mut Resu
                 Level::Pud => mm.arch().pud_table_pa(Pud(v)),
                 _ => mm.arch().pmd_table_pa(Pmd(v)),
             };
-            free_level(mm, child_pa, child, first);
+            free_level(mm, child_pa, child, shape, first);
             mm.dec_nr_tables(child);
             keep_first(first, free_table(mm, child, child_pa));
         }
-        keep_first(first, mm.set_entry(p, clear_val(mm, interp)));
+        keep_first(first, mm.set_entry(p, clear_val(mm.arch(), interp)));
     }
 }
 
@@ -318,11 +331,14 @@ fn keep_first(first: &mut Result<(), MmError>, r: Result<(), MmError>) {
     }
 }
 
-/// What `pXd_clear()` stores at `level`.
-fn clear_val<A: Arch>(mm: &Mm<A>, level: Level) -> u64 {
+/// What `pXd_clear()` stores in an entry interpreted at `level`
+/// ([`Arch::pgd_clear_val`] .. [`Arch::pte_clear_val`]).
+pub fn clear_val<A: Arch>(a: &A, level: Level) -> u64 {
     match level {
-        Level::Pmd => mm.arch().pmd_clear_val().0,
-        Level::Pte => mm.arch().pte_clear_val().0,
-        _ => 0,
+        Level::Pgd => a.pgd_clear_val().0,
+        Level::P4d => a.p4d_clear_val().0,
+        Level::Pud => a.pud_clear_val().0,
+        Level::Pmd => a.pmd_clear_val().0,
+        Level::Pte => a.pte_clear_val().0,
     }
 }

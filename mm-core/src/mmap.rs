@@ -20,11 +20,15 @@ use crate::MmError;
 /// `mmap()` of `len` bytes at `addr` (`MAP_FIXED`): a file mapping at file
 /// page offset `pgoff` when `file` is given, else anonymous.  `flags` are
 /// [`crate::vma::vm`] bits (`VM_SHARED` for `MAP_SHARED`).  Takes `mmap_lock` for
-/// write.
+/// write.  A range ending above the mm's current limit but within
+/// `TASK_SIZE_MAX` grows the mm first ([`Mm::upgrade`]), as s390's
+/// `arch_get_unmapped_area()` does through `check_asce_limit()` ->
+/// `crst_table_upgrade(mm, addr + len)`.
 ///
 /// # Errors
 /// [`MmError::BadVa`] outside the user range, [`MmError::Unaligned`] for a
-/// range not page aligned, [`MmError::AlreadyMapped`] over an existing vma.
+/// range not page aligned, [`MmError::AlreadyMapped`] over an existing vma,
+/// [`MmError::OutOfMemory`] when an upgrade cannot allocate its table.
 pub fn mmap<A: Arch>(
     mm: &Arc<Mm<A>>,
     addr: u64,
@@ -42,18 +46,20 @@ pub fn mmap<A: Arch>(
             size: page,
         });
     }
-    crate::map::check_va(mm, addr)?;
+    let max = mm.task_size_max();
     let end = addr.checked_add(len).ok_or(MmError::BadVa {
         va: addr,
-        limit: g.task_size(),
+        limit: max,
     })?;
-    if end > g.task_size() {
+    if end > max {
         return Err(MmError::BadVa {
             va: end - 1,
-            limit: g.task_size(),
+            limit: max,
         });
     }
     let _w = mm.mmap_lock.write()?;
+    // check_asce_limit(): grow the address space if the range needs it.
+    mm.upgrade(end)?;
     let vma = Arc::new(Vma::new(mm.id(), addr, end, pgoff, file.clone(), flags));
     mm.vma_insert(vma.clone())?;
     if let Some(f) = file {
@@ -170,7 +176,8 @@ pub fn zap_range<A: Arch>(mm: &Mm<A>, vma: &Vma<A>, start: u64, end: u64) -> Res
     let mut to_put = Vec::new();
     let mut addr = start;
     while addr < end {
-        let next = ((addr / pmd_size) + 1) * pmd_size;
+        // Saturating: on s390 a vma may end in the last segment below 2^64.
+        let next = ((addr / pmd_size) + 1).saturating_mul(pmd_size);
         let stop = next.min(end);
         if let Some(pmdp) = mm.find_pmd(addr)? {
             let pmd = mm.pmdp_get(pmdp)?;
@@ -229,12 +236,15 @@ pub fn free_pte_tables<A: Arch>(mm: &Arc<Mm<A>>, start: u64, end: u64) -> Result
     let a = mm.arch();
     let pmd_size = a.geometry().pmd_size();
     let mut batch = Vec::new();
-    let mut addr = start.next_multiple_of(pmd_size);
-    while addr + pmd_size <= end {
-        let covered_elsewhere = mm
-            .vmas()
-            .iter()
-            .any(|v| v.start < addr + pmd_size && v.end > addr);
+    // Checked: on s390 the address space reaches the last segment below
+    // 2^64, which no whole-pmd range above `start` may fit.
+    let mut next = start
+        .checked_next_multiple_of(pmd_size)
+        .and_then(|a| Some((a, a.checked_add(pmd_size)?)));
+    while let Some((addr, pmd_end)) = next.filter(|&(_, e)| e <= end) {
+        next =
+            Some((pmd_end, pmd_end.saturating_add(pmd_size))).filter(|&(a, e)| e - a == pmd_size);
+        let covered_elsewhere = mm.vmas().iter().any(|v| v.start < pmd_end && v.end > addr);
         if !covered_elsewhere {
             if let Some(pmdp) = mm.find_pmd(addr)? {
                 let _l = mm.pmd_lock(pmdp)?;
@@ -246,7 +256,6 @@ pub fn free_pte_tables<A: Arch>(mm: &Arc<Mm<A>>, start: u64, end: u64) -> Result
                 }
             }
         }
-        addr += pmd_size;
     }
     if !batch.is_empty() {
         tlb_remove_tables(mm, batch);

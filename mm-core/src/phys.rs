@@ -19,6 +19,13 @@
 //! `include/linux/poison.h`) and their generation bumped, so that a read
 //! through a pointer taken before the free is detected
 //! ([`PhysMem::load_table_entry`]).
+//!
+//! Page tables smaller than a page (powerpc's fragments, s390's 2K halves)
+//! are freed one at a time while their page lives on, so a per-page
+//! generation cannot see a reader left behind in a freed fragment.  Memory
+//! therefore also keeps a generation per [`FRAG_GRAIN`] bytes, which
+//! [`PhysMem::fragment_freed`] bumps over the fragment: a table pointer
+//! carries both (see [`PhysMem::table_gen`]).
 
 use std::sync::{Arc, Mutex};
 
@@ -26,15 +33,22 @@ use crate::arch::{ByteOrder, Geometry};
 use crate::event::{Event, Events};
 use crate::page::{pg, PageMeta};
 use crate::report::{Report, Reports};
-use crate::sync::{AtomicU64, Ordering};
+use crate::sync::{AtomicU32, AtomicU64, Ordering};
 use crate::MmError;
 
 /// `PAGE_POISON` (`include/linux/poison.h`), repeated over a word.
 pub const POISON_WORD: u64 = 0xaaaa_aaaa_aaaa_aaaa;
 
+/// Granularity of the fragment generations: 256 bytes, the smallest page
+/// table of any configuration (powerpc radix 64K's pte fragment,
+/// `RADIX_PTE_TABLE_SIZE` in `asm/book3s/64/radix-64k.h`: 32 entries).
+pub const FRAG_GRAIN: u64 = 256;
+
 /// A physical memory of `nr_frames` frames of `1 << page_shift` bytes.
 pub struct PhysMem {
     words: Box<[AtomicU64]>,
+    /// One generation per [`FRAG_GRAIN`] bytes (see the module doc).
+    frag_gens: Box<[AtomicU32]>,
     pages: Box<[PageMeta]>,
     page_shift: u32,
     byte_order: ByteOrder,
@@ -83,11 +97,15 @@ impl PhysMem {
         let nr_words = (nr_frames * page / 8) as usize;
         let words: Box<[AtomicU64]> = (0..nr_words).map(|_| AtomicU64::new(0)).collect();
         let pages: Box<[PageMeta]> = (0..nr_frames).map(|_| PageMeta::new()).collect();
+        let frag_gens: Box<[AtomicU32]> = (0..nr_frames * page / FRAG_GRAIN)
+            .map(|_| AtomicU32::new(0))
+            .collect();
         pages[0].set(pg::RESERVED | pg::ALLOCATED);
         // Hand frames out low first (pop takes from the end).
         let free: Vec<u64> = (1..nr_frames).rev().collect();
         Ok(PhysMem {
             words,
+            frag_gens,
             pages,
             page_shift: g.page_shift,
             byte_order: g.byte_order,
@@ -182,6 +200,16 @@ impl PhysMem {
         page.refcount.store(1, Ordering::Release);
         page.pt_frag_refcount.store(0, Ordering::Release);
         page.private.store(0, Ordering::Release);
+        // Under loom every zeroing store is a model operation, and loom's
+        // per-thread clocks are 16-bit (65535 operations per thread and
+        // execution): a 64K frame alone is 8192 stores.  A frame never freed
+        // (generation 0) was never allocated before, so it still holds the
+        // zeros it was created with: skip it there.  Natively it is always
+        // zeroed.
+        #[cfg(loom)]
+        if page.generation.load(Ordering::Relaxed) == 0 {
+            return;
+        }
         self.fill(pfn, 0);
     }
 
@@ -275,8 +303,16 @@ impl PhysMem {
             });
             return Err(MmError::BadPage { pfn, reason });
         }
-        page.generation.fetch_add(1, Ordering::AcqRel);
         page.flags.store(0, Ordering::Release);
+        page.generation.fetch_add(1, Ordering::AcqRel);
+        // The page generation now tells this life of the page from the
+        // next; its fragments start again from 0, so that every grain of a
+        // fragment carries the same value whatever layout the next user
+        // cuts the page into.
+        let grains = (1u64 << self.page_shift) / FRAG_GRAIN;
+        for g in &self.frag_gens[(pfn * grains) as usize..((pfn + 1) * grains) as usize] {
+            g.store(0, Ordering::Release);
+        }
         page.pt_owner.store(0, Ordering::Release);
         self.fill(pfn, POISON_WORD);
         self.free_list().push(pfn);
@@ -465,17 +501,56 @@ impl PhysMem {
         Ok(v)
     }
 
-    /// Check that the page holding `pa` is still the page-table page of
-    /// generation `gen`; report a stale access otherwise.
+    /// The generation of the page table at `pa`: the page's generation in
+    /// the high 32 bits, the fragment's (see [`PhysMem::fragment_freed`]) in
+    /// the low 32.  A `pte_t *` taken now is valid while
+    /// [`PhysMem::check_table`] finds the same value.
+    ///
+    /// # Errors
+    /// [`MmError::BadAddress`] for `pa` outside memory.
+    pub fn table_gen(&self, pa: u64) -> Result<u64, MmError> {
+        let page = self.page_of(pa)?;
+        let frag = self.frag_gens[(pa / FRAG_GRAIN) as usize].load(Ordering::Acquire);
+        Ok((page.gen() << 32) | u64::from(frag))
+    }
+
+    /// A page table of `len` bytes at `pa`, smaller than its page, has been
+    /// freed (`pte_fragment_free()`, s390's `page_table_free()` of one
+    /// half) while the page stays allocated: bump the fragment's
+    /// generation so that a reader still holding a pointer into it is
+    /// caught by [`PhysMem::check_table`].
+    ///
+    /// # Errors
+    /// [`MmError::BadAddress`] for a range outside memory.
+    pub fn fragment_freed(&self, pa: u64, len: u64) -> Result<(), MmError> {
+        let (first, end) = (pa / FRAG_GRAIN, (pa + len).div_ceil(FRAG_GRAIN));
+        let grains = self
+            .frag_gens
+            .get(first as usize..end as usize)
+            .ok_or(MmError::BadAddress { pa })?;
+        for g in grains {
+            g.fetch_add(1, Ordering::AcqRel);
+        }
+        Ok(())
+    }
+
+    /// Check that the page holding `pa` is still the page table of
+    /// generation `gen` ([`PhysMem::table_gen`]); report a stale access
+    /// otherwise.
     ///
     /// # Errors
     /// [`MmError::StaleRead`].
     pub fn check_table(&self, pa: u64, gen: u64) -> Result<(), MmError> {
         let pfn = pa >> self.page_shift;
         let page = self.page(pfn)?;
+        // Generation first, flags second: free_page() clears the flags
+        // before it bumps the generation, so a reader that sees the new
+        // generation sees the flags of the free (or of a later allocation),
+        // never the stale ones, and words its report accordingly.
+        let now = self.table_gen(pa)?;
         let flags = page.flags();
-        let now = page.gen();
-        let detail = if now != gen {
+        let detail = if now >> 32 != gen >> 32 {
+            let (gen, now) = (gen >> 32, now >> 32);
             if flags & pg::ALLOCATED != 0 {
                 Some(format!(
                     "page freed and reallocated since (generation {gen} -> {now})"
@@ -483,6 +558,11 @@ impl PhysMem {
             } else {
                 Some(format!("page freed (generation {gen} -> {now}), poisoned"))
             }
+        } else if now != gen {
+            Some(format!(
+                "page-table fragment freed (fragment generation {} -> {}); its page lives on",
+                gen as u32, now as u32
+            ))
         } else if flags & pg::TABLE == 0 {
             Some("page is no longer a page table".to_string())
         } else {

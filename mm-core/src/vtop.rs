@@ -107,15 +107,17 @@ fn finish(
 pub fn vtop<A: Arch>(mm: &Mm<A>, va: u64) -> Result<Vtop, MmError> {
     crate::map::check_va(mm, va)?;
     let a = mm.arch();
-    let g = a.geometry();
+    // One read of the top table and its shape for the whole walk.
+    let top = mm.top();
+    let g = &a.shapes()[top.shape];
     let mut steps = Vec::new();
-    let mut p: EntryPtr = mm.pgd_offset(va);
-    let mut table_pa = mm.pgd_pa();
+    let mut p: EntryPtr = mm.pgd_offset_in(top, va);
+    let mut table_pa = top.pa;
     let levels = [Level::Pgd, Level::P4d, Level::Pud, Level::Pmd, Level::Pte];
     let mut i = 0;
     loop {
         let level = levels[i];
-        let interp = mm.interp_level(level);
+        let interp = mm.interp_level_in(top.shape, level);
         if interp != level {
             // A level folded away below: step down to the interpreting one
             // without reading anything (its *_offset returns the same
@@ -183,7 +185,8 @@ pub fn vtop<A: Arch>(mm: &Mm<A>, va: u64) -> Result<Vtop, MmError> {
                     VtopOutcome::NotMapped { level, why },
                 );
             }
-            let pa = (pfn << g.page_shift) + (va & (size - 1));
+            // (Wrapping: a garbage huge leaf's pfn need not be aligned.)
+            let pa = (pfn << g.page_shift).wrapping_add(va & (size - 1));
             let meaning = format!(
                 "{} leaf pfn {pfn:#x} -> pa {pa:#x} [{flags}]",
                 if level == Level::Pte {
@@ -219,10 +222,9 @@ pub fn vtop<A: Arch>(mm: &Mm<A>, va: u64) -> Result<Vtop, MmError> {
             Level::Pmd => mm.pmd_offset(p, va)?,
             _ => {
                 let t = a.pmd_table_pa(Pmd(raw));
-                EntryPtr {
-                    pa: t + g.level(Level::Pte).index(va) * mm.entry_width(Level::Pte) as u64,
-                    level: Level::Pte,
-                }
+                let off = g.level(Level::Pte).index(va) * mm.entry_width(Level::Pte) as u64;
+                let pa = t.checked_add(off).ok_or(MmError::BadAddress { pa: t })?;
+                EntryPtr::new(pa, Level::Pte)
             }
         };
         table_pa = p.pa - g.level(next).index(va) * mm.entry_width(next) as u64;

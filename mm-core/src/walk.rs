@@ -31,19 +31,46 @@
 
 use crate::arch::{Arch, Geometry, Level, P4d, Pgd, Pmd, Pte, Pud};
 use crate::lock::{SpinGuard, SpinLock};
-use crate::mm::Mm;
+use crate::mm::{Mm, Top};
 use crate::rcu::Rcu;
 use crate::report::Report;
 use crate::swapops;
 use crate::MmError;
 
-/// Pointer to one entry: its physical address and the level it is at.
+/// Pointer to one entry: its physical address, the level it is at, and the
+/// walk shape it was found under.
+///
+/// The shape matters above the pmd only: on s390 the number of levels is
+/// per mm and can grow ([`Mm::upgrade`]), and a walk must fold levels the
+/// way the top table it started from says (`pgd_offset_raw()` takes the
+/// shift from the first top entry's type, `p4d_offset()`/`pud_offset()`
+/// fold by the entry type).  [`Mm::pgd_offset`] reads the mm's top table and
+/// shape together, once, and every `*_offset()` below carries that shape
+/// on, so a lockless walk racing an upgrade stays in one shape.  Pmd and
+/// pte pointers always carry shape 0: every shape agrees on those levels
+/// (checked by [`Mm::new`]), so equal pmd pointers compare equal whichever
+/// walk found them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EntryPtr {
     /// Physical address of the entry.
     pub pa: u64,
     /// The level the pointer is typed as (`pud_t *`, `pmd_t *`, ...).
     pub level: Level,
+    /// Index into [`Arch::shapes`] of the walk that produced the pointer
+    /// (0 at the pmd and pte levels, and on every arch with one shape).
+    pub shape: u8,
+}
+
+impl EntryPtr {
+    /// A pointer to the entry at `pa`, typed as `level`, in shape 0 (what
+    /// pmd and pte pointers always use).
+    pub const fn new(pa: u64, level: Level) -> Self {
+        EntryPtr {
+            pa,
+            level,
+            shape: 0,
+        }
+    }
 }
 
 /// Which levels own a physical table and which helpers interpret its
@@ -156,10 +183,10 @@ impl<'a, A: Arch> PteMap<'a, A> {
 
     /// Pointer to pte `index` of the mapped table.
     pub fn ptep_at(&self, index: u64) -> EntryPtr {
-        EntryPtr {
-            pa: self.table_pa + index * self.mm.plan.width as u64,
-            level: Level::Pte,
-        }
+        EntryPtr::new(
+            self.table_pa + index * self.mm.plan.width as u64,
+            Level::Pte,
+        )
     }
 
     /// `ptep_get(pte)` for the address's pte.
@@ -280,7 +307,8 @@ impl<A: Arch> Mm<A> {
         self.phys().load(p.pa, self.plan.widths[p.level.index()])
     }
 
-    /// Width in bytes of the entries `level` lives in.
+    /// Width in bytes of the entries `level` lives in (the same in every
+    /// shape: [`Mm::new`] checks it).
     pub fn entry_width(&self, level: Level) -> u32 {
         self.plan.widths[level.index()]
     }
@@ -443,12 +471,15 @@ impl<A: Arch> Mm<A> {
 
     // ---- offsets ----------------------------------------------------
 
-    fn is_trivial(&self, level: Level) -> bool {
-        !self.plan.interp[level.index()]
+    fn is_trivial(&self, p: EntryPtr) -> bool {
+        !self.plan_of(p.shape as usize).interp[p.level.index()]
     }
 
-    fn index_of(&self, level: Level, addr: u64) -> u64 {
-        self.arch().geometry().level(level).index(addr)
+    /// Index of `addr` in a table of the real level `level` in `plan`.
+    #[inline]
+    fn index_in(plan: &WalkPlan, level: Level, addr: u64) -> u64 {
+        let (shift, mask) = plan.index[level.index()];
+        (addr >> shift) & mask
     }
 
     /// Physical address of the table that the entry `parent` (at a level
@@ -456,7 +487,8 @@ impl<A: Arch> Mm<A> {
     fn child_table(&self, parent: EntryPtr) -> Result<u64, MmError> {
         let v = self.load_entry(parent)?;
         let a = self.arch();
-        Ok(match self.plan.interp_of[parent.level.index()] {
+        let interp = self.plan_of(parent.shape as usize).interp_of[parent.level.index()];
+        Ok(match interp {
             Level::Pgd => a.pgd_table_pa(Pgd(v)),
             Level::P4d => a.p4d_table_pa(P4d(v)),
             Level::Pud => a.pud_table_pa(Pud(v)),
@@ -466,25 +498,48 @@ impl<A: Arch> Mm<A> {
     }
 
     fn offset(&self, parent: EntryPtr, level: Level, addr: u64) -> Result<EntryPtr, MmError> {
-        if !self.plan.real[level.index()] {
+        let plan = self.plan_of(parent.shape as usize);
+        // Pmd and pte pointers are shape-independent (see EntryPtr).
+        let shape = if level.index() >= Level::Pmd.index() {
+            0
+        } else {
+            parent.shape
+        };
+        if !plan.real[level.index()] {
             return Ok(EntryPtr {
                 pa: parent.pa,
                 level,
+                shape,
             });
         }
         let table = self.child_table(parent)?;
+        // A garbage entry can point anywhere, even where the entry's
+        // address would wrap: that is an address outside memory.
+        let off = Self::index_in(plan, level, addr) * self.entry_width(level) as u64;
         Ok(EntryPtr {
-            pa: table + self.index_of(level, addr) * self.entry_width(level) as u64,
+            pa: table
+                .checked_add(off)
+                .ok_or(MmError::BadAddress { pa: table })?,
             level,
+            shape,
         })
     }
 
-    /// `pgd_offset(mm, addr)`.
+    /// `pgd_offset(mm, addr)`: reads the mm's top table and shape once
+    /// ([`Mm::top`]; s390's `pgd_offset_raw()` reads `mm->pgd` once and
+    /// takes the shift from the type of its first entry).
     pub fn pgd_offset(&self, addr: u64) -> EntryPtr {
+        self.pgd_offset_in(self.top(), addr)
+    }
+
+    /// `pgd_offset()` in the top table and shape `top`, read before.
+    pub fn pgd_offset_in(&self, top: Top, addr: u64) -> EntryPtr {
+        let plan = self.plan_of(top.shape);
         EntryPtr {
-            pa: self.pgd_pa()
-                + self.index_of(Level::Pgd, addr) * self.entry_width(Level::Pgd) as u64,
+            pa: top.pa
+                + Self::index_in(plan, Level::Pgd, addr) * self.entry_width(Level::Pgd) as u64,
             level: Level::Pgd,
+            shape: top.shape as u8,
         }
     }
 
@@ -517,7 +572,7 @@ impl<A: Arch> Mm<A> {
     /// # Errors
     /// As [`Mm::load_entry`].
     pub fn entry_none(&self, p: EntryPtr) -> Result<bool, MmError> {
-        if self.is_trivial(p.level) {
+        if self.is_trivial(p) {
             return Ok(false);
         }
         let v = self.load_entry(p)?;
@@ -559,14 +614,26 @@ impl<A: Arch> Mm<A> {
         }
     }
 
-    /// The level whose helpers interpret entries at `level`.
+    /// The level whose helpers interpret entries at `level`, in the mm's
+    /// current shape (a walk should use [`Mm::interp_level_in`] with its
+    /// pointer's shape).
     pub fn interp_level(&self, level: Level) -> Level {
-        self.plan.interp_of[level.index()]
+        self.interp_level_in(self.top().shape, level)
     }
 
-    /// Whether `level` has a table of its own.
+    /// The level whose helpers interpret entries at `level` in `shape`.
+    pub fn interp_level_in(&self, shape: usize, level: Level) -> Level {
+        self.plan_of(shape).interp_of[level.index()]
+    }
+
+    /// Whether `level` has a table of its own in the mm's current shape.
     pub fn level_is_real(&self, level: Level) -> bool {
-        self.plan.real[level.index()]
+        self.level_is_real_in(self.top().shape, level)
+    }
+
+    /// Whether `level` has a table of its own in `shape`.
+    pub fn level_is_real_in(&self, shape: usize, level: Level) -> bool {
+        self.plan_of(shape).real[level.index()]
     }
 
     /// Descend from the pgd to the pmd entry for `addr` without allocating
@@ -577,8 +644,9 @@ impl<A: Arch> Mm<A> {
     /// As [`Mm::load_entry`].
     pub fn find_pmd(&self, addr: u64) -> Result<Option<EntryPtr>, MmError> {
         let mut p = self.pgd_offset(addr);
+        let plan = self.plan_of(p.shape as usize);
         for level in [Level::P4d, Level::Pud, Level::Pmd] {
-            if self.plan.interp[p.level.index()] {
+            if plan.interp[p.level.index()] {
                 let v = self.load_entry(p)?;
                 if self.level_none(p.level, v)
                     || self.level_bad(p.level, v)
@@ -627,7 +695,7 @@ impl<A: Arch> Mm<A> {
                 mm: self,
                 table_pa,
                 gen,
-                index: self.index_of(Level::Pte, addr),
+                index: Self::index_in(&self.plan, Level::Pte, addr),
                 rcu,
             })),
             Ok(None) => {
@@ -668,7 +736,7 @@ impl<A: Arch> Mm<A> {
         let table_pa = a.pmd_table_pa(pmdval);
         // The snapshot is mapped, not a re-read of *pmd: if the pmd changed
         // since, this is still the table it pointed at, kept alive by RCU.
-        let gen = self.phys().page_of(table_pa)?.gen();
+        let gen = self.phys().table_gen(table_pa)?;
         Ok(Some((table_pa, gen)))
     }
 
@@ -697,16 +765,37 @@ impl<A: Arch> Mm<A> {
         }
     }
 
-    /// `pmd_lockptr(mm, pmd)`: the split lock of the page holding the pmd
-    /// table, or `mm->page_table_lock`.
+    /// `pmd_lockptr(mm, pmd)`: with split pmd locks the lock of
+    /// `pmd_ptdesc(pmd)`, else `mm->page_table_lock`.
+    ///
+    /// `pmd_ptdesc()` (`pmd_pgtable_page()`, `include/linux/mm.h`) aligns
+    /// the entry pointer down to `PTRS_PER_PMD * sizeof(pmd_t)`, the start
+    /// of the pmd *table*, and takes that page: for a table larger than a
+    /// page (s390's 16K segment tables, four frames) it is the table's
+    /// first page, not the frame holding the entry, so every pmd of one
+    /// table shares one lock.  Where a pmd table fits in a page this is
+    /// the page of the entry, as before.
     ///
     /// # Errors
     /// [`MmError::BadAddress`] for a pointer outside memory.
     pub fn pmd_lockptr(&self, pmdp: EntryPtr) -> Result<&SpinLock, MmError> {
         if self.arch().geometry().split_pmd_ptlocks && self.plan.real[Level::Pmd.index()] {
-            Ok(&self.phys().page_of(pmdp.pa)?.ptl)
+            Ok(&self.phys().page_of(self.pmd_table_base(pmdp.pa))?.ptl)
         } else {
             Ok(&self.page_table_lock)
+        }
+    }
+
+    /// The pmd table holding the pmd at `pmd_pa`: `pmd_pa` aligned down to
+    /// `PTRS_PER_PMD * sizeof(pmd_t)` (the address `pmd_pgtable_page()`
+    /// takes the page of).
+    pub fn pmd_table_base(&self, pmd_pa: u64) -> u64 {
+        let bytes = self.arch().geometry().level(Level::Pmd).ptrs as u64
+            * self.entry_width(Level::Pmd) as u64;
+        if bytes.is_power_of_two() {
+            pmd_pa & !(bytes - 1)
+        } else {
+            pmd_pa
         }
     }
 
@@ -820,7 +909,10 @@ impl<A: Arch> Mm<A> {
         let a = self.arch();
         let g = a.geometry();
         let phys = self.phys();
-        let plan = &self.plan;
+        // One read of the top table and its shape, as s390 reads mm->pgd
+        // (and the ASCE) once: a walk racing an upgrade sees one shape.
+        let top = self.top();
+        let plan = self.plan_of(top.shape);
         #[inline(always)]
         fn entry(
             phys: &crate::phys::PhysMem,
@@ -830,12 +922,13 @@ impl<A: Arch> Mm<A> {
             va: u64,
         ) -> Result<u64, MmError> {
             let (shift, mask) = plan.index[level.index()];
-            phys.load_once(
-                table + ((va >> shift) & mask) * plan.widths[level.index()] as u64,
-                plan.widths[level.index()],
-            )
+            let off = ((va >> shift) & mask) * plan.widths[level.index()] as u64;
+            let pa = table
+                .checked_add(off)
+                .ok_or(MmError::BadAddress { pa: table })?;
+            phys.load_once(pa, plan.widths[level.index()])
         }
-        let mut table = self.pgd_pa();
+        let mut table = top.pa;
         if plan.interp[Level::Pgd.index()] {
             let e = Pgd(entry(phys, plan, table, Level::Pgd, va)?);
             if a.pgd_none(e) || a.pgd_bad(e) {
@@ -859,7 +952,7 @@ impl<A: Arch> Mm<A> {
                 let size = 1u64 << g.level(Level::Pud).shift;
                 return Ok(a.pud_present(e).then(|| {
                     (
-                        (a.pud_pfn(e) << g.page_shift) + (va & (size - 1)),
+                        (a.pud_pfn(e) << g.page_shift).wrapping_add(va & (size - 1)),
                         a.pud_write(e),
                     )
                 }));
@@ -877,7 +970,7 @@ impl<A: Arch> Mm<A> {
             let size = g.pmd_size();
             return Ok((a.pmd_leaf(e) && a.pmd_hw_valid(e)).then(|| {
                 (
-                    (a.pmd_pfn(e) << g.page_shift) + (va & (size - 1)),
+                    (a.pmd_pfn(e) << g.page_shift).wrapping_add(va & (size - 1)),
                     a.pmd_hw_writable(e),
                 )
             }));

@@ -89,8 +89,8 @@ pub fn probe<A: Arch>(
     kind: Kind,
 ) -> Result<Probe, EmuError> {
     let model = vtop(mm, va)?;
-    let read = hw.translate(mm.pgd_pa(), va, Access::Read)?;
-    let write = hw.translate(mm.pgd_pa(), va, Access::Write)?;
+    let read = hw.translate(mm.hw_root(), va, Access::Read)?;
+    let write = hw.translate(mm.hw_root(), va, Access::Write)?;
     let agree = agrees(&model, &read, &write);
     Ok(Probe {
         va,
@@ -131,21 +131,37 @@ pub fn random_mappings<A: Arch>(
     n: usize,
     hw_phys_bits: u32,
 ) -> Result<Vec<(u64, Kind)>, MmError> {
+    let end = mm.arch().geometry().task_size();
+    random_mappings_in(mm, rng, n, hw_phys_bits, 0, end)
+}
+
+/// [`random_mappings`] with every address in `[lo, hi)` (pmd-aligned
+/// bounds; `hi` at most the mm's current [`Mm::task_size`]).
+///
+/// # Errors
+/// As [`random_mappings`].
+pub fn random_mappings_in<A: Arch>(
+    mm: &Mm<A>,
+    rng: &mut Rng,
+    n: usize,
+    hw_phys_bits: u32,
+    lo: u64,
+    hi: u64,
+) -> Result<Vec<(u64, Kind)>, MmError> {
     let a = mm.arch();
     let g = a.geometry();
     let page = g.page_size();
     let pmd = g.pmd_size();
     let pfn_bits = g.phys_bits.min(hw_phys_bits) - g.page_shift;
     let pfn_mask = (1u64 << pfn_bits) - 1;
+    let slots = (hi - lo) / pmd;
     // Cluster the mappings in a few pmd-sized regions so that tables fill
     // up (and the walk sees neighbours), plus some anywhere.
-    let regions: Vec<u64> = (0..8)
-        .map(|_| rng.below(g.task_size() / pmd) * pmd)
-        .collect();
+    let regions: Vec<u64> = (0..8).map(|_| lo + rng.below(slots) * pmd).collect();
     let mut out = Vec::new();
     for _ in 0..n {
         let base = if rng.below(4) == 0 {
-            rng.below(g.task_size() / pmd) * pmd
+            lo + rng.below(slots) * pmd
         } else {
             regions[rng.below(regions.len() as u64) as usize]
         };
@@ -247,7 +263,7 @@ pub fn walk_family<A: Arch + Clone>(a: &A, p: WalkParams) -> Result<WalkReport, 
     let mut probes = Vec::with_capacity(targets.len());
     let mut unchecked: Vec<(String, usize)> = Vec::new();
     for (va, kind) in targets {
-        if let Some(why) = hw.unchecked(mm.pgd_pa(), va)? {
+        if let Some(why) = hw.unchecked(mm.hw_root(), va)? {
             match unchecked.iter_mut().find(|(w, _)| *w == why) {
                 Some((_, n)) => *n += 1,
                 None => unchecked.push((why, 1)),
@@ -284,4 +300,131 @@ pub fn walk_family<A: Arch + Clone>(a: &A, p: WalkParams) -> Result<WalkReport, 
         probes,
         walker: walker_desc,
     })
+}
+
+/// The upgrade family (`walk_upgrade`), for configurations whose mms grow
+/// ([`Arch::shapes`], s390's `crst_table_upgrade()`): random mappings in
+/// the first shape, then for each further shape an `mmap()` just above the
+/// current limit (the mmap path upgrades the mm) and random mappings in the
+/// newly reachable range.  After every step every mapping made so far is
+/// probed with the model and the emulator (handed the mm's current root,
+/// [`Mm::hw_root`]), so the old mappings must still translate through the
+/// new top tables; each upgrade must link the old top from the new top's
+/// first entry.  At the end the mm is torn down and every entry of its top
+/// table must hold the level's `pXd_clear()` value, with no report
+/// (leaked accounting, bad pages).  Skipped where mms have one shape.
+///
+/// # Errors
+/// [`EmuError`] when the emulator fails; model errors.
+pub fn upgrade_family<A: Arch + Clone>(a: &A, p: WalkParams) -> Result<FamilyResult, EmuError> {
+    const NAME: &str = "walk_upgrade";
+    let shapes = a.shapes();
+    if shapes.len() < 2 {
+        return Ok(skip(
+            NAME,
+            "one shape: the number of levels is fixed for every mm of this configuration",
+        ));
+    }
+    let g = a.geometry();
+    let machine = Machine::new(g, 32 << 20, Mode::Deterministic)?;
+    let mut hw = match a.hw_walker(machine.clone()) {
+        Ok(hw) => hw,
+        Err(EmuError::Unsupported(why)) => {
+            return Ok(skip(NAME, &format!("no emulated walk: {why}")));
+        }
+        Err(e) => return Err(e),
+    };
+    let mm = Mm::new(Arc::new(a.clone()), machine.clone())?;
+    let mut rng = Rng::new(p.seed ^ 0x5ba9e);
+    let mut c = Checker::new();
+    let mut targets: Vec<(u64, Kind)> = Vec::new();
+    let per_shape = (p.mappings / shapes.len()).max(16);
+    let mut lo = 0;
+    for (s, sg) in shapes.iter().enumerate() {
+        if s > 0 {
+            let old = mm.top();
+            let page = g.page_size();
+            crate::mmap::mmap(&mm, lo, page, None, 0, crate::vma::vm::READ)?;
+            let new = mm.top();
+            c.check(new.shape == s && mm.task_size() == sg.task_size(), || {
+                format!(
+                    "mmap at {lo:#x} left the mm in shape {} (task size {:#x}), want shape {s}",
+                    new.shape,
+                    mm.task_size()
+                )
+            });
+            let first = crate::walk::EntryPtr {
+                pa: new.pa,
+                level: crate::arch::Level::Pgd,
+                shape: new.shape as u8,
+            };
+            let linked = mm.pmd_offset(mm.pud_offset(mm.p4d_offset(first, 0)?, 0)?, 0)?;
+            let old_first = mm.pmd_offset(
+                mm.pud_offset(mm.p4d_offset(mm.pgd_offset_in(old, 0), 0)?, 0)?,
+                0,
+            )?;
+            c.check(linked == old_first, || {
+                format!(
+                    "shape {s}: the new top {:#x} does not lead to the old top {:#x} \
+                     (pmd of va 0 at {:#x} vs {:#x})",
+                    new.pa, old.pa, linked.pa, old_first.pa
+                )
+            });
+        }
+        let hi = sg.task_size() / g.pmd_size() * g.pmd_size();
+        targets.extend(random_mappings_in(
+            &mm,
+            &mut rng,
+            per_shape,
+            hw.phys_bits(),
+            lo,
+            hi,
+        )?);
+        for &(va, kind) in &targets {
+            if hw.unchecked(mm.hw_root(), va)?.is_some() {
+                continue;
+            }
+            let pr = probe(&mm, hw.as_mut(), va, kind)?;
+            c.check(pr.agree, || {
+                format!(
+                    "shape {s}: va {:#x} ({kind:?}): model {:?}, emulator read {:?} write {:?}",
+                    pr.va, pr.model.outcome, pr.read, pr.write
+                )
+            });
+        }
+        if s + 1 < shapes.len() {
+            lo = sg.task_size().next_multiple_of(g.pmd_size());
+        }
+    }
+    drop(hw);
+    // Teardown with the structure kept alive, to look at the top table.
+    mm.mmgrab();
+    mm.mmput()?;
+    let top = mm.top();
+    let interp = mm.interp_level_in(top.shape, crate::arch::Level::Pgd);
+    let empty = map::clear_val(a, interp);
+    let w = mm.entry_width(crate::arch::Level::Pgd) as u64;
+    let n = shapes[top.shape].level(crate::arch::Level::Pgd).ptrs as u64;
+    let mut stale = Vec::new();
+    for i in 0..n {
+        let v = machine.phys.load(top.pa + i * w, w as u32)?;
+        if v != empty {
+            stale.push((i, v));
+        }
+    }
+    c.check(stale.is_empty(), || {
+        format!(
+            "after teardown {} top entries are not the {} clear value {empty:#x}: {:x?}",
+            stale.len(),
+            interp.name(),
+            &stale[..stale.len().min(4)]
+        )
+    });
+    mm.mmdrop()?;
+    let reports = machine.reports().take();
+    c.check(reports.is_empty(), || format!("reports: {reports:?}"));
+    let mut family = [c.finish(NAME)];
+    crate::family::apply_expected(&mut family, a.expected_failures());
+    let [family] = family;
+    Ok(family)
 }

@@ -115,6 +115,13 @@ impl Visitor for RunGroup<'_> {
                     },
                 )?
                 .family,
+                walkcheck::upgrade_family(
+                    &a,
+                    WalkParams {
+                        mappings: self.opts.mappings,
+                        seed,
+                    },
+                )?,
             ],
             _ => mm_core::collapse_check::run_all(&a).map_err(CliError::Model)?,
         }))

@@ -45,6 +45,23 @@ impl Visitor for WalkCmd<'_> {
             .collect::<Result<Vec<_>, _>>()?;
         let machine = Machine::new(&g, 16 << 20, Mode::Deterministic)?;
         let mm = Mm::new(Arc::new(a.clone()), machine.clone())?;
+        // Addresses above a new mm's limit grow it first, as an mmap there
+        // would (s390: crst_table_upgrade() to 4 or 5 levels).
+        let highest = specs_small
+            .iter()
+            .chain(&specs_huge)
+            .map(|s| s.va)
+            .chain([va])
+            .max()
+            .unwrap_or(va);
+        if highest >= mm.task_size() && highest < mm.task_size_max() {
+            let _w = mm.mmap_lock.write().map_err(mm_core::MmError::from)?;
+            mm.upgrade(
+                highest
+                    .saturating_add(g.page_size())
+                    .min(mm.task_size_max()),
+            )?;
+        }
         for s in &specs_small {
             map::map_page(&mm, s.va, s.pfn, s.prot)?;
         }
@@ -87,6 +104,7 @@ impl Visitor for WalkCmd<'_> {
             "config": g.name,
             "va": format!("{va:#x}"),
             "pgd_pa": format!("{:#x}", mm.pgd_pa()),
+            "levels": mm.shape_geometry().nr_levels(),
             "steps": steps,
             "model": model_json,
         });
@@ -97,7 +115,7 @@ impl Visitor for WalkCmd<'_> {
                     // What the emulated walk cannot judge is said, not
                     // counted as agreement or disagreement.
                     let bits = hw.phys_bits();
-                    let why = hw.unchecked(mm.pgd_pa(), va)?.or_else(|| {
+                    let why = hw.unchecked(mm.hw_root(), va)?.or_else(|| {
                         model.pa().filter(|pa| bits < 64 && pa >> bits != 0).map(|pa| {
                             format!(
                                 "pa {pa:#x} is beyond the {bits} physical address bits the emulated walk covers"
@@ -109,8 +127,8 @@ impl Visitor for WalkCmd<'_> {
                         drop(mm);
                         return Ok((out, true));
                     }
-                    let read = hw.translate(mm.pgd_pa(), va, Access::Read)?;
-                    let write = hw.translate(mm.pgd_pa(), va, Access::Write)?;
+                    let read = hw.translate(mm.hw_root(), va, Access::Read)?;
+                    let write = hw.translate(mm.hw_root(), va, Access::Write)?;
                     ok = agrees(&model, &read, &write);
                     out["emulator"] = json!({
                         "walker": hw.describe(),
@@ -170,10 +188,11 @@ pub fn run(
     }
     let s = |v: &serde_json::Value| v.as_str().unwrap_or("?").to_string();
     outln!(
-        "{} VA {}  (pgd at {})",
+        "{} VA {}  (pgd at {}, {} levels)",
         s(&out["config"]),
         s(&out["va"]),
-        s(&out["pgd_pa"])
+        s(&out["pgd_pa"]),
+        out["levels"]
     );
     outln!(
         "  {:<4} {:>14} {:>5} {:>14}  {:<20} meaning",
