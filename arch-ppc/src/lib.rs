@@ -20,18 +20,23 @@
 //! [`Ppc::assert_pte_locked`] the `CONFIG_DEBUG_VM` check of patch 04.
 
 pub mod alloc;
+#[cfg(feature = "emulate")]
 pub mod emulate;
 pub mod entry;
 pub mod geometry;
 
+#[cfg(feature = "emulate")]
 use std::sync::Arc;
 
 use mm_core::arch::{
     ArchFeatures, FlagBit, FlagKind, Geometry, P4d, Pgd, Pgprot, Pmd, Pte, Pud, SwpEntry,
 };
+#[cfg(feature = "emulate")]
 use mm_core::emulate::{EmuError, HwWalker};
 use mm_core::report::Report;
-use mm_core::{Arch, Level, Machine, Mm, MmError};
+#[cfg(feature = "emulate")]
+use mm_core::Machine;
+use mm_core::{Arch, Level, Mm, MmError};
 
 pub use alloc::{PpcMmContext, Variant};
 use entry::*;
@@ -967,6 +972,7 @@ impl Arch for Ppc {
     }
 
     /// The guest-code walker ([`emulate::PpcGuestWalker`]).
+    #[cfg(feature = "emulate")]
     fn hw_walker(&self, machine: Arc<Machine>) -> Result<Box<dyn HwWalker>, EmuError> {
         Ok(Box::new(emulate::PpcGuestWalker::new(
             self.layout,

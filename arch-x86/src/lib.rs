@@ -24,17 +24,22 @@
 //! `CONFIG_ARCH_HAS_PTE_DEVMAP`, `CONFIG_NUMA_BALANCING=y`, THP migration).
 
 pub mod alloc;
+#[cfg(feature = "emulate")]
 pub mod emulate;
 pub mod entry;
 pub mod geometry;
 
+#[cfg(feature = "emulate")]
 use std::sync::Arc;
 
 use mm_core::arch::{
     ArchFeatures, FlagBit, FlagKind, Geometry, P4d, Pgd, Pgprot, Pmd, Pte, Pud, SwpEntry,
 };
+#[cfg(feature = "emulate")]
 use mm_core::emulate::{EmuError, HwWalker};
-use mm_core::{Arch, Machine};
+use mm_core::Arch;
+#[cfg(feature = "emulate")]
+use mm_core::Machine;
 
 use entry::*;
 
@@ -1024,6 +1029,7 @@ impl Arch for X86 {
     }
 
     /// The guest x86 MMU under Unicorn ([`emulate::X86Walker`]).
+    #[cfg(feature = "emulate")]
     #[inline]
     fn hw_walker(&self, machine: Arc<Machine>) -> Result<Box<dyn HwWalker>, EmuError> {
         Ok(Box::new(emulate::X86Walker::new_for(
