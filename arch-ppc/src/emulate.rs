@@ -71,6 +71,105 @@ mod off {
     pub const SIZE: usize = 176;
 }
 
+/// Instruction budget of one walk (the guest runs a few hundred): a guest
+/// that has not returned by then is runaway code, an error naming the
+/// budget and the pc.
+pub const MAX_INSNS: usize = 1_000_000;
+
+/// The guest ELF built by `build.rs`, if it was (for tests and as a
+/// fuzzing seed of [`parse_guest`]).
+pub fn guest_elf() -> Option<&'static [u8]> {
+    (!GUEST_ELF.is_empty()).then_some(GUEST_ELF)
+}
+
+/// One loadable segment of the guest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuestSegment {
+    /// First guest address to map (page-aligned).
+    pub map_start: u64,
+    /// Bytes to map (a whole number of pages).
+    pub map_len: u64,
+    /// Where the file bytes go.
+    pub vaddr: u64,
+    /// The bytes from the file.
+    pub bytes: Vec<u8>,
+}
+
+/// The loadable parts of a guest ELF, checked against the walker's layout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuestImage {
+    /// Each `PT_LOAD` segment.
+    pub segments: Vec<GuestSegment>,
+    /// The address of `walk`.
+    pub entry: u64,
+}
+
+fn elf_err(detail: String) -> EmuError {
+    EmuError::Emulator { op: "elf", detail }
+}
+
+/// Parse the guest ELF `elf_bytes`: its `PT_LOAD` segments, which must lie
+/// below the walker's stack (guest address `0x3000_0000`, so that they
+/// meet neither the stack, the request block, the return sentinel nor the
+/// window on physical memory at [`MEM_BASE`]) with their bytes inside the
+/// file, and the `walk` symbol, inside a segment.
+///
+/// # Errors
+/// [`EmuError::Emulator`] (op `elf`) for bytes goblin cannot parse, a
+/// segment outside that range or the file (naming its range), or no `walk`
+/// or one outside the segments (naming its address).
+pub fn parse_guest(elf_bytes: &[u8]) -> Result<GuestImage, EmuError> {
+    let elf = Elf::parse(elf_bytes).map_err(|e| elf_err(e.to_string()))?;
+    let mut segments = Vec::new();
+    for ph in elf.program_headers.iter().filter(|p| p.p_type == PT_LOAD) {
+        let (vaddr, memsz) = (ph.p_vaddr, ph.p_memsz);
+        let range = vaddr
+            .checked_add(memsz)
+            .filter(|&end| end <= STACK && ph.p_filesz <= memsz)
+            .map(|end| (vaddr & !(GPAGE - 1), end.next_multiple_of(GPAGE)));
+        let Some((map_start, map_end)) = range else {
+            return Err(elf_err(format!(
+                "segment at {vaddr:#x} of {memsz:#x} bytes ({:#x} in the file) is not below \
+                 the walker's stack at {STACK:#x}",
+                ph.p_filesz
+            )));
+        };
+        let bytes = usize::try_from(ph.p_offset)
+            .ok()
+            .zip(usize::try_from(ph.p_filesz).ok())
+            .and_then(|(off, n)| elf_bytes.get(off..off.checked_add(n)?))
+            .ok_or_else(|| {
+                elf_err(format!(
+                    "segment at {vaddr:#x}: file bytes {:#x}+{:#x} are outside the {}-byte file",
+                    ph.p_offset,
+                    ph.p_filesz,
+                    elf_bytes.len()
+                ))
+            })?;
+        segments.push(GuestSegment {
+            map_start,
+            map_len: map_end - map_start,
+            vaddr,
+            bytes: bytes.to_vec(),
+        });
+    }
+    let entry = elf
+        .syms
+        .iter()
+        .find(|s| elf.strtab.get_at(s.st_name) == Some("walk"))
+        .map(|s| s.st_value)
+        .ok_or_else(|| elf_err("no `walk` symbol".into()))?;
+    if !segments
+        .iter()
+        .any(|s| (s.vaddr..s.vaddr + s.bytes.len() as u64).contains(&entry))
+    {
+        return Err(elf_err(format!(
+            "`walk` at {entry:#x} is outside the loaded segments"
+        )));
+    }
+    Ok(GuestImage { segments, entry })
+}
+
 /// Whether the guest walker was built; `Err` says why not and how to fix it.
 ///
 /// # Errors
@@ -165,6 +264,19 @@ impl PpcGuestWalker {
     pub fn new(layout: &'static Layout, machine: Arc<Machine>) -> Result<Self, EmuError> {
         guest_available()
             .map_err(|why| EmuError::Unsupported(format!("{}: {why}", layout.name)))?;
+        let image = parse_guest(GUEST_ELF)?;
+        Self::with_image(layout, machine, image)
+    }
+
+    /// [`PpcGuestWalker::new`] with the guest `image`.
+    ///
+    /// # Errors
+    /// As [`PpcGuestWalker::new`], but for the ELF.
+    fn with_image(
+        layout: &'static Layout,
+        machine: Arc<Machine>,
+        image: GuestImage,
+    ) -> Result<Self, EmuError> {
         let size = machine.phys.size();
         if size > MAX_MEM {
             return Err(EmuError::Emulator {
@@ -174,36 +286,15 @@ impl PpcGuestWalker {
                 ),
             });
         }
-        let elf = Elf::parse(GUEST_ELF).map_err(|e| EmuError::Emulator {
-            op: "elf",
-            detail: e.to_string(),
-        })?;
         let mut uc =
             Unicorn::new(Arch::PPC, Mode::PPC32 | Mode::BIG_ENDIAN).map_err(emu("Unicorn::new"))?;
-        for ph in elf.program_headers.iter().filter(|p| p.p_type == PT_LOAD) {
-            let start = ph.p_vaddr & !(GPAGE - 1);
-            let end = (ph.p_vaddr + ph.p_memsz).next_multiple_of(GPAGE);
-            uc.mem_map(start, end - start, Prot::ALL)
+        for seg in &image.segments {
+            uc.mem_map(seg.map_start, seg.map_len, Prot::ALL)
                 .map_err(emu("mem_map elf"))?;
-            let off = ph.p_offset as usize;
-            let bytes = GUEST_ELF
-                .get(off..off + ph.p_filesz as usize)
-                .ok_or_else(|| EmuError::Emulator {
-                    op: "elf",
-                    detail: "segment outside the file".into(),
-                })?;
-            uc.mem_write(ph.p_vaddr, bytes)
+            uc.mem_write(seg.vaddr, &seg.bytes)
                 .map_err(emu("mem_write elf"))?;
         }
-        let entry = elf
-            .syms
-            .iter()
-            .find(|s| elf.strtab.get_at(s.st_name) == Some("walk"))
-            .map(|s| s.st_value)
-            .ok_or_else(|| EmuError::Emulator {
-                op: "elf",
-                detail: "no `walk` symbol".into(),
-            })?;
+        let entry = image.entry;
         uc.mem_map(STACK, STACK_BYTES, Prot::ALL)
             .map_err(emu("mem_map stack"))?;
         uc.mem_map(REQ, GPAGE, Prot::ALL)
@@ -273,13 +364,18 @@ impl PpcGuestWalker {
             .reg_write(RegisterPPC::LR, SENTINEL)
             .map_err(emu("lr"))?;
         self.uc
-            .emu_start(self.entry, SENTINEL, 0, 1_000_000)
+            .emu_start(self.entry, SENTINEL, 0, MAX_INSNS)
             .map_err(emu("emu_start"))?;
         let pc = self.uc.reg_read(RegisterPPC::PC).map_err(emu("pc"))?;
         if pc != SENTINEL {
+            // A fault is an emu_start error; stopping elsewhere without one
+            // is the instruction count running out.
             return Err(EmuError::Emulator {
                 op: "walk",
-                detail: format!("guest stopped at {pc:#x}, not at the return address"),
+                detail: format!(
+                    "the guest did not return within its budget of {MAX_INSNS} instructions: \
+                     runaway guest code stopped at pc {pc:#x} (va {va:#x})"
+                ),
             });
         }
         let mut out = [0u8; off::SIZE];
@@ -340,5 +436,65 @@ impl HwWalker for PpcGuestWalker {
                 w.trace
             ),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mm_core::machine::Mode;
+    use mm_core::Arch as _;
+
+    /// `b .`: branch to itself, forever.
+    const INSN_B_SELF: u32 = 0x4800_0000;
+
+    #[test]
+    fn runaway_guest_stops_at_the_budget() {
+        let a = crate::Ppc::from_name("ppc64-radix-4k").expect("config");
+        let machine = Machine::new(a.geometry(), 1 << 20, Mode::Deterministic).expect("machine");
+        let code = 0x1000_0000;
+        let image = GuestImage {
+            segments: vec![GuestSegment {
+                map_start: code,
+                map_len: GPAGE,
+                vaddr: code,
+                bytes: INSN_B_SELF.to_be_bytes().to_vec(),
+            }],
+            entry: code,
+        };
+        let layout = a.layout();
+        let mut w = PpcGuestWalker::with_image(layout, machine, image).expect("walker");
+        let e = w
+            .walk(0, 0x1000, false)
+            .expect_err("an endless loop must not return");
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&format!("budget of {MAX_INSNS} instructions"))
+                && msg.contains(&format!("pc {code:#x}")),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn parse_guest_rejects_bad_elves_with_the_value() {
+        assert!(parse_guest(b"").is_err());
+        assert!(parse_guest(b"\x7fELF\x01\x02\x01").is_err());
+        let Some(elf) = guest_elf() else {
+            return;
+        };
+        parse_guest(elf).expect("the built guest parses");
+        // Elf32 big-endian: e_phoff at 0x1c; p_vaddr at offset 8 of a
+        // program header, p_memsz at 20.
+        let phoff = u32::from_be_bytes(elf[0x1c..0x20].try_into().expect("4")) as usize;
+        let mut bad = elf.to_vec();
+        bad[phoff + 8..phoff + 12].copy_from_slice(&0x3100_0000u32.to_be_bytes());
+        let msg = parse_guest(&bad)
+            .expect_err("vaddr on the request page")
+            .to_string();
+        assert!(msg.contains("segment at 0x31000000"), "{msg}");
+        let mut bad = elf.to_vec();
+        bad[phoff + 4..phoff + 8].copy_from_slice(&u32::MAX.to_be_bytes());
+        let msg = parse_guest(&bad).expect_err("offset").to_string();
+        assert!(msg.contains("0xffffffff"), "{msg}");
     }
 }

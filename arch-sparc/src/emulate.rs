@@ -68,6 +68,12 @@ pub fn guest_available() -> bool {
     GUEST_ELF.is_some()
 }
 
+/// The guest ELF built by `build.rs`, if it was (for tests and as a fuzzing
+/// seed of [`parse_guest`]).
+pub fn guest_elf() -> Option<&'static [u8]> {
+    GUEST_ELF
+}
+
 /// Start of the walker's private guest-physical region (code, parameter
 /// block, stack, TSBs); the machine's memory must end below it.  The guest is
 /// linked here (`-Wl,-Ttext-segment=0xe0000000`).
@@ -87,8 +93,10 @@ const INSN_RETL: u32 = 0x81c3_e008;
 const STACK_BIAS: u64 = 2047;
 /// A return address nothing reaches (the walker stops at the `retl`).
 const SENTINEL: u64 = PRIVATE_BASE + 0xf_0000;
-/// Instruction budget of one call (the guest runs a few dozen).
-const MAX_INSNS: usize = 20_000;
+/// Instruction budget of one call (the guest runs a few dozen): a guest
+/// that has not reached a `retl` by then is runaway code, an error naming
+/// the budget and the pc.
+pub const MAX_INSNS: usize = 20_000;
 
 /// Number of u64 fields of `struct miss_args` in `guest/tsb_refill.c`.
 const NR_ARGS: usize = 15;
@@ -122,6 +130,94 @@ pub struct GuestMiss {
     pub page_shift: u32,
     /// A fault of the access itself, with the TTE in the TLB.
     pub fault: Option<TteFault>,
+}
+
+/// The loadable parts of a guest ELF, checked against the walker's layout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuestImage {
+    /// Each `PT_LOAD` segment: its address and its bytes from the file.
+    pub segments: Vec<(u64, Vec<u8>)>,
+    /// The address of `tlb_miss`.
+    pub entry: u64,
+    /// The address of every `retl` in the executable segments: where the
+    /// walker stops the guest.
+    pub exits: Vec<u64>,
+}
+
+fn elf_err(detail: String) -> EmuError {
+    EmuError::Emulator { op: "elf", detail }
+}
+
+/// Parse the guest ELF `elf_bytes`: its `PT_LOAD` segments, which must lie
+/// in the code area `PRIVATE_BASE..PRIVATE_BASE + 1M` with their bytes
+/// inside the file, the `tlb_miss` symbol (inside a loaded segment), and
+/// the `retl`s of its text.
+///
+/// # Errors
+/// [`EmuError::Emulator`] (op `elf`) for bytes goblin cannot parse, a
+/// segment outside the code area or the file (naming its range), no
+/// `tlb_miss` or one outside the segments (naming its address), or no
+/// `retl`.
+pub fn parse_guest(elf_bytes: &[u8]) -> Result<GuestImage, EmuError> {
+    let elf = Elf::parse(elf_bytes).map_err(|e| elf_err(e.to_string()))?;
+    let mut segments = Vec::new();
+    let mut exits = Vec::new();
+    for ph in elf.program_headers.iter().filter(|p| p.p_type == PT_LOAD) {
+        let (vaddr, memsz) = (ph.p_vaddr, ph.p_memsz);
+        let end = vaddr
+            .checked_add(memsz)
+            .filter(|&e| vaddr >= PRIVATE_BASE && e <= ARGS_PA && ph.p_filesz <= memsz);
+        let Some(end) = end else {
+            return Err(elf_err(format!(
+                "segment at {vaddr:#x} of {memsz:#x} bytes ({:#x} in the file) is not inside \
+                 the code area {PRIVATE_BASE:#x}..{ARGS_PA:#x}",
+                ph.p_filesz
+            )));
+        };
+        let seg = usize::try_from(ph.p_offset)
+            .ok()
+            .zip(usize::try_from(ph.p_filesz).ok())
+            .and_then(|(off, n)| elf_bytes.get(off..off.checked_add(n)?))
+            .ok_or_else(|| {
+                elf_err(format!(
+                    "segment {vaddr:#x}..{end:#x}: file bytes {:#x}+{:#x} are outside the \
+                     {}-byte file",
+                    ph.p_offset,
+                    ph.p_filesz,
+                    elf_bytes.len()
+                ))
+            })?;
+        if ph.is_executable() {
+            for (i, w) in seg.chunks_exact(4).enumerate() {
+                if u32::from_be_bytes([w[0], w[1], w[2], w[3]]) == INSN_RETL {
+                    exits.push(vaddr + 4 * i as u64);
+                }
+            }
+        }
+        segments.push((vaddr, seg.to_vec()));
+    }
+    let entry = elf
+        .syms
+        .iter()
+        .find(|s| elf.strtab.get_at(s.st_name) == Some("tlb_miss"))
+        .map(|s| s.st_value)
+        .ok_or_else(|| elf_err("no symbol tlb_miss".into()))?;
+    if !segments
+        .iter()
+        .any(|(a, b)| (*a..a + b.len() as u64).contains(&entry))
+    {
+        return Err(elf_err(format!(
+            "tlb_miss at {entry:#x} is outside the loaded segments"
+        )));
+    }
+    if exits.is_empty() {
+        return Err(elf_err("no retl in the guest text".into()));
+    }
+    Ok(GuestImage {
+        segments,
+        entry,
+        exits,
+    })
 }
 
 #[derive(Debug, Default)]
@@ -202,6 +298,21 @@ impl SparcWalker {
                 name_of(tte)
             )));
         };
+        let image = parse_guest(elf_bytes)?;
+        Self::with_image(tte, machine, base_entries, huge_entries, image)
+    }
+
+    /// [`SparcWalker::with_tsb_entries`] with the guest `image`.
+    ///
+    /// # Errors
+    /// As [`SparcWalker::with_tsb_entries`], but for the ELF.
+    fn with_image(
+        tte: TteLayout,
+        machine: Arc<Machine>,
+        base_entries: u64,
+        huge_entries: u64,
+        image: GuestImage,
+    ) -> Result<Self, EmuError> {
         let ok_size =
             |n: u64| n.is_power_of_two() && (TSB_MIN_ENTRIES..=TSB_MAX_ENTRIES).contains(&n);
         if !ok_size(base_entries) || !(huge_entries == 0 || ok_size(huge_entries)) {
@@ -227,10 +338,6 @@ impl SparcWalker {
                 ),
             });
         }
-        let elf = Elf::parse(elf_bytes).map_err(|e| EmuError::Emulator {
-            op: "elf",
-            detail: e.to_string(),
-        })?;
         let mut uc = Unicorn::new_with_data(
             Arch::SPARC,
             Mode::SPARC64 | Mode::BIG_ENDIAN,
@@ -251,44 +358,10 @@ impl SparcWalker {
         }
         uc.mem_map(PRIVATE_BASE, PRIVATE_BYTES, Prot::ALL)
             .map_err(emu("mem_map"))?;
-        let mut exits = Vec::new();
-        for ph in elf.program_headers.iter().filter(|p| p.p_type == PT_LOAD) {
-            let (off, filesz) = (ph.p_offset as usize, ph.p_filesz as usize);
-            let end = ph.p_vaddr + ph.p_memsz;
-            if ph.p_vaddr < PRIVATE_BASE || end > ARGS_PA || off + filesz > elf_bytes.len() {
-                return Err(EmuError::Emulator {
-                    op: "elf",
-                    detail: format!(
-                        "segment {:#x}..{end:#x} is not inside the code area {PRIVATE_BASE:#x}..{ARGS_PA:#x}",
-                        ph.p_vaddr
-                    ),
-                });
-            }
-            let seg = &elf_bytes[off..off + filesz];
-            uc.mem_write(ph.p_vaddr, seg).map_err(emu("mem_write"))?;
-            if ph.is_executable() {
-                for (i, w) in seg.chunks_exact(4).enumerate() {
-                    if u32::from_be_bytes([w[0], w[1], w[2], w[3]]) == INSN_RETL {
-                        exits.push(ph.p_vaddr + 4 * i as u64);
-                    }
-                }
-            }
+        for (vaddr, seg) in &image.segments {
+            uc.mem_write(*vaddr, seg).map_err(emu("mem_write"))?;
         }
-        let entry = elf
-            .syms
-            .iter()
-            .find(|s| elf.strtab.get_at(s.st_name) == Some("tlb_miss"))
-            .map(|s| s.st_value)
-            .ok_or_else(|| EmuError::Emulator {
-                op: "elf",
-                detail: "no symbol tlb_miss".into(),
-            })?;
-        if exits.is_empty() {
-            return Err(EmuError::Emulator {
-                op: "elf",
-                detail: "no retl in the guest text".into(),
-            });
-        }
+        let GuestImage { entry, exits, .. } = image;
         // Unicorn's sparc64 `until` does not stop the CPU: stop at each
         // retl instead (the function's result is in memory by then).
         for &e in &exits {
@@ -420,9 +493,13 @@ impl SparcWalker {
         }
         r.map_err(emu("emu_start"))?;
         if !self.exits.contains(&pc) {
+            // Neither a retl hook nor a trap stopped it: the count did.
             return Err(EmuError::Emulator {
                 op: "tlb_miss",
-                detail: format!("the guest stopped at pc {pc:#x}, not at a retl (va {va:#x})"),
+                detail: format!(
+                    "the guest did not reach a retl within its budget of {MAX_INSNS} \
+                     instructions: runaway guest code stopped at pc {pc:#x} (va {va:#x})"
+                ),
             });
         }
         let mut out = vec![0u8; NR_ARGS * 8];
@@ -514,5 +591,75 @@ impl HwWalker for SparcWalker {
             },
             (_, None) => HwOutcome::Translated { pa: m.pa },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mm_core::machine::Mode;
+    use mm_core::Arch as _;
+
+    /// `ba,a .`: branch to itself, forever.
+    const INSN_BA_A_SELF: u32 = 0x3080_0000;
+    /// `nop`.
+    const INSN_NOP: u32 = 0x0100_0000;
+
+    fn machine() -> Arc<Machine> {
+        let a = crate::Sparc64::from_name("sparc64").expect("config");
+        Machine::new(a.geometry(), 1 << 20, Mode::Deterministic).expect("machine")
+    }
+
+    #[test]
+    fn runaway_guest_stops_at_the_budget() {
+        let code: Vec<u8> = [INSN_BA_A_SELF, INSN_RETL, INSN_NOP]
+            .iter()
+            .flat_map(|w| w.to_be_bytes())
+            .collect();
+        let image = GuestImage {
+            segments: vec![(PRIVATE_BASE, code)],
+            entry: PRIVATE_BASE,
+            exits: vec![PRIVATE_BASE + 4],
+        };
+        let mut w = SparcWalker::with_image(
+            TteLayout::Sun4v,
+            machine(),
+            TSB_MIN_ENTRIES,
+            TSB_MIN_ENTRIES,
+            image,
+        )
+        .expect("walker");
+        let e = w
+            .miss(0, 0x1000, false)
+            .expect_err("an endless loop must not return");
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&format!("budget of {MAX_INSNS} instructions"))
+                && msg.contains(&format!("pc {PRIVATE_BASE:#x}")),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn parse_guest_rejects_bad_elves_with_the_value() {
+        assert!(parse_guest(b"").is_err());
+        assert!(parse_guest(b"\x7fELF\x02\x02\x01").is_err());
+        let Some(elf) = guest_elf() else {
+            return;
+        };
+        let img = parse_guest(elf).expect("the built guest parses");
+        assert!(!img.exits.is_empty());
+        // Move the first program header's vaddr out of the code area.
+        let mut bad = elf.to_vec();
+        let phoff = u64::from_be_bytes(bad[0x20..0x28].try_into().expect("8")) as usize;
+        // p_vaddr of an Elf64_Phdr is at offset 16.
+        bad[phoff + 16..phoff + 24].copy_from_slice(&0x1000u64.to_be_bytes());
+        let msg = parse_guest(&bad).expect_err("vaddr 0x1000").to_string();
+        assert!(msg.contains("segment at 0x1000"), "{msg}");
+        // A file offset past the end of the file.
+        let mut bad = elf.to_vec();
+        bad[phoff + 8..phoff + 16].copy_from_slice(&u64::MAX.to_be_bytes());
+        let msg = parse_guest(&bad).expect_err("offset").to_string();
+        assert!(msg.contains("0xffffffffffffffff"), "{msg}");
     }
 }

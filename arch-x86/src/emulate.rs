@@ -66,6 +66,11 @@ const PAGE: u64 = 0x1000;
 /// It lies above the machine's memory, at [`X86Walker::private_pa`].
 pub const PRIVATE_BYTES: u64 = 0x10000;
 
+/// Instruction budget of [`X86Walker::load_u64`]'s code (one or two
+/// loads): code still running after it is runaway, an error naming the
+/// budget and the pc.
+pub const MAX_INSNS: usize = 64;
+
 /// `mov rax, [rdi]`.
 const CODE_64: &[u8] = &[0x48, 0x8b, 0x07];
 /// `mov eax, [edi]; mov edx, [edi + 4]`.
@@ -576,7 +581,7 @@ impl X86Walker {
         self.uc.reg_write(rax, 0).map_err(emu("rax"))?;
         self.uc.reg_write(rdx, 0).map_err(emu("rdx"))?;
         self.uc.reg_write(cr2, 0).map_err(emu("cr2"))?;
-        let r = self.uc.emu_start(code_va, until, 0, 0);
+        let r = self.uc.emu_start(code_va, until, 0, MAX_INSNS);
         if let Some(v) = self.uc.get_data().intr {
             let cr2 = self.uc.reg_read(cr2).map_err(emu("cr2"))?;
             let pc = self.uc.pc_read().map_err(emu("pc"))?;
@@ -606,7 +611,10 @@ impl X86Walker {
         if pc != until {
             return Err(EmuError::Emulator {
                 op: "load_u64",
-                detail: format!("stopped at pc {pc:#x}, not {until:#x}"),
+                detail: format!(
+                    "the load did not reach {until:#x} within its budget of {MAX_INSNS} \
+                     instructions: runaway guest code stopped at pc {pc:#x}"
+                ),
             });
         }
         let lo = self.uc.reg_read(rax).map_err(emu("rax"))?;
@@ -671,5 +679,31 @@ impl HwWalker for X86Walker {
             }
             Err(e) => Err(emu("vmem_translate")(e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+    use mm_core::machine::Mode;
+    use mm_core::Arch as _;
+
+    #[test]
+    fn runaway_load_code_stops_at_the_budget() {
+        let a = crate::X86::from_name("x86_64").expect("config");
+        let m = Machine::new(a.geometry(), 1 << 20, Mode::Deterministic).expect("machine");
+        let root = m.phys.alloc_page().expect("root") << 12;
+        let mut w = X86Walker::new_for("x86_64", m).expect("walker");
+        // `jmp $` over the code page's `mov rax, [rdi]`.
+        let code_pa = w.private_pa();
+        w.uc.mem_write(code_pa, &[0xeb, 0xfe]).expect("write");
+        let e = w
+            .load_u64(root, 0x1000)
+            .expect_err("an endless loop must not return");
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&format!("budget of {MAX_INSNS} instructions")) && msg.contains("pc 0x"),
+            "{msg}"
+        );
     }
 }

@@ -31,11 +31,9 @@ macro_rules! out {
     }};
 }
 
-mod cli;
 mod cmd;
-mod configs;
-mod error;
-mod parse;
+
+use runner::{cli, configs, error, parse};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
