@@ -344,7 +344,9 @@ fn stress_negative_control_is_caught() {
         let reports = r["reports"].as_array().unwrap();
         assert!(
             r["lost"].as_u64().unwrap() > 0
-                || reports.iter().any(|x| x.as_str().unwrap().contains("stale")),
+                || reports
+                    .iter()
+                    .any(|x| x.as_str().unwrap().contains("stale")),
             "{r}"
         );
     }

@@ -140,16 +140,11 @@ pub fn run(
         let verdict = if skipped(r) {
             "skipped (no THP)".to_string()
         } else if r.clean() && negative_control {
-            "not caught in this run (the walker was never inside a table at its free)"
-                .to_string()
+            "not caught in this run (the walker was never inside a table at its free)".to_string()
         } else if r.clean() {
             "clean".to_string()
         } else if negative_control {
-            format!(
-                "caught: {} lost, {} reports",
-                r.lost,
-                r.reports.len()
-            )
+            format!("caught: {} lost, {} reports", r.lost, r.reports.len())
         } else {
             format!(
                 "FAIL: {} lost, {} reports, {} table bytes and {} frames leaked",
