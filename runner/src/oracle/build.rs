@@ -34,13 +34,24 @@ pub struct Built {
 pub fn keys(frag: &Fragment) -> Result<(String, String, String, PathBuf), OracleError> {
     let tree = ksrc()?;
     let kver = kernel_version(&tree)?;
+    // The prepared tree depends only on what kbuild sees (so the four s390
+    // shapes, whose kernel configuration is the same, share one); the
+    // objects also on the whole fragment (loader, extra objects) and the
+    // wrapper.
+    let options = frag.options.join("\n");
     let prep = fnv1a(&[
         tree.display().to_string().as_bytes(),
         kver.as_bytes(),
-        frag.text.as_bytes(),
+        frag.kernel_arch.as_bytes(),
+        frag.cross_compile.as_bytes(),
+        frag.defconfig.as_bytes(),
+        options.as_bytes(),
     ]);
     let wdir = repo_dir().join("oracle").join("wrapper");
-    let mut parts: Vec<Vec<u8>> = vec![format!("{prep:016x}").into_bytes()];
+    let mut parts: Vec<Vec<u8>> = vec![
+        format!("{prep:016x}").into_bytes(),
+        frag.text.as_bytes().to_vec(),
+    ];
     for f in WRAPPER_FILES {
         let p = wdir.join(f);
         parts.push(std::fs::read(&p).map_err(|e| OracleError::io(&p, e))?);
@@ -133,7 +144,9 @@ pub fn build(frag: &Fragment) -> Result<(Built, Vec<String>), OracleError> {
     let (pkey, okey, kver, tree) = keys(frag)?;
     let cache = cache_dir();
     let logs = cache.join("logs");
-    let bdir = cache.join("build").join(format!("{}-{pkey}", frag.config));
+    let bdir = cache
+        .join("build")
+        .join(format!("{}-{}-{pkey}", frag.kernel_arch, frag.defconfig));
     let marker = bdir.join(".ptlab-prepared");
     if marker.exists() {
         out.push(format!(
