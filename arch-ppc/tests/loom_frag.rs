@@ -39,8 +39,7 @@ use mm_core::file::AddressSpace;
 use mm_core::khugepaged::{retract_page_tables, Version};
 use mm_core::machine::Mode;
 use mm_core::page::pg;
-use mm_core::rcu::RcuError;
-use mm_core::sync::model::{trace_machine, Model};
+use mm_core::sync::model::{rcu_drain, trace_machine, Model};
 use mm_core::sync::{thread, Ordering};
 use mm_core::vma::vm;
 use mm_core::{map, mmap, Arch, Machine, Mm};
@@ -55,16 +54,6 @@ fn model(name: &str) -> Model {
         env!("CARGO_PKG_NAME"),
         "loom_frag",
     )
-}
-
-fn rcu_drain(m: &Machine) {
-    loop {
-        match m.rcu.rcu_barrier() {
-            Ok(()) => return,
-            Err(RcuError::ReadersActive { .. }) => thread::yield_now(),
-            Err(e) => panic!("rcu_barrier: {e}"),
-        }
-    }
 }
 
 fn two_retracts_of_one_fragment_page(variant: Variant) {

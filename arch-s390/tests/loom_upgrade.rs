@@ -24,8 +24,7 @@ use std::sync::Arc;
 
 use arch_s390::S390;
 use mm_core::machine::Mode;
-use mm_core::rcu::RcuError;
-use mm_core::sync::model::{trace_machine, Model};
+use mm_core::sync::model::{rcu_drain, trace_machine, Model};
 use mm_core::sync::thread;
 use mm_core::{map, Arch, Machine, Mm};
 
@@ -41,16 +40,6 @@ fn model(name: &str) -> Model {
         env!("CARGO_PKG_NAME"),
         "loom_upgrade",
     )
-}
-
-fn rcu_drain(m: &Machine) {
-    loop {
-        match m.rcu.rcu_barrier() {
-            Ok(()) => return,
-            Err(RcuError::ReadersActive { .. }) => thread::yield_now(),
-            Err(e) => panic!("rcu_barrier: {e}"),
-        }
-    }
 }
 
 fn walker_races_upgrade(link_first: bool) {

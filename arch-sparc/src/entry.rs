@@ -537,11 +537,8 @@ impl Layout {
 /// (`MEMORY_FAILURE` depends on `ARCH_SUPPORTS_MEMORY_FAILURE`, not
 /// selected either).  So `MAX_SWAPFILES` is 32 - 3 - 1 = 28, as the kernel
 /// oracle reports (`ptlab oracle test`, constant `MAX_SWAPFILES`).
-pub const SWAP_TYPES: mm_core::swapops::SwapTypes = mm_core::swapops::SwapTypes {
-    device: 0,
-    hwpoison: 0,
-    ..mm_core::swapops::SwapTypes::ALL
-};
+pub const SWAP_TYPES: mm_core::swapops::SwapTypes =
+    mm_core::swapops::SwapTypes::MIGRATION_AND_MARKERS;
 
 #[cfg(test)]
 mod oracle_pins {

@@ -42,8 +42,7 @@ use mm_core::file::AddressSpace;
 use mm_core::khugepaged::{retract_page_tables, Version};
 use mm_core::machine::Mode;
 use mm_core::mremap::{mremap, MovePmd};
-use mm_core::rcu::RcuError;
-use mm_core::sync::model::{trace_machine, Model};
+use mm_core::sync::model::{rcu_drain, trace_machine, Model};
 use mm_core::sync::thread;
 use mm_core::vma::vm;
 use mm_core::walk::EntryPtr;
@@ -99,18 +98,6 @@ fn world(cfg: &str) -> World {
         file,
         pmdp,
         table,
-    }
-}
-
-/// Run RCU until no callback is pending, yielding while a reader holds the
-/// grace period up: the deterministic RCU's grace-period kthread.
-fn rcu_drain(m: &Machine) {
-    loop {
-        match m.rcu.rcu_barrier() {
-            Ok(()) => return,
-            Err(RcuError::ReadersActive { .. }) => thread::yield_now(),
-            Err(e) => panic!("rcu_barrier: {e}"),
-        }
     }
 }
 

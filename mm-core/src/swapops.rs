@@ -38,6 +38,17 @@ impl SwapTypes {
         pte_marker: 1,
     };
 
+    /// Migration and PTE markers only: no `SWP_DEVICE_*` (`ZONE_DEVICE`
+    /// depends on `ARCH_HAS_PTE_DEVMAP`, mm/Kconfig) and no `SWP_HWPOISON`
+    /// (`MEMORY_FAILURE` depends on `ARCH_SUPPORTS_MEMORY_FAILURE`): arm,
+    /// s390 and sparc64 in v6.6, whose `MAX_SWAPFILES` is then
+    /// 32 - 3 - 1 = 28, as the kernel oracle reports.
+    pub const MIGRATION_AND_MARKERS: SwapTypes = SwapTypes {
+        device: 0,
+        hwpoison: 0,
+        ..SwapTypes::ALL
+    };
+
     /// `MAX_SWAPFILES`.
     pub const fn max_swapfiles(&self) -> u64 {
         (1 << MAX_SWAPFILES_SHIFT) - self.device - self.migration - self.hwpoison - self.pte_marker

@@ -246,6 +246,22 @@ pub mod model {
             const { RefCell::new(None) };
     }
 
+    /// Run RCU until no callback is pending, yielding while a reader holds
+    /// the grace period up: the deterministic RCU's grace-period kthread,
+    /// as a model thread runs it.
+    ///
+    /// # Panics
+    /// On an RCU error other than readers being active (a model failure).
+    pub fn rcu_drain(m: &crate::Machine) {
+        loop {
+            match m.rcu.rcu_barrier() {
+                Ok(()) => return,
+                Err(crate::rcu::RcuError::ReadersActive { .. }) => super::thread::yield_now(),
+                Err(e) => panic!("rcu_barrier: {e}"),
+            }
+        }
+    }
+
     /// Record `m`'s lifecycle events ([`crate::event`]) in this execution,
     /// and append them, in order, to the failure message if the execution
     /// fails: the schedule in the model's own terms (which table was
