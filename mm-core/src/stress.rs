@@ -109,7 +109,10 @@ pub fn run_with<A: Arch + Clone>(
     let file = AddressSpace::new(m.clone(), "stress", true, ranges * nr);
     let base = (g.task_size() / 4) / hsize * hsize;
     let len = ranges * hsize;
-    let flags = vm::READ | vm::WRITE | vm::SHARED | vm::HUGEPAGE;
+    // Without THP (arm's classic 2-level tables, powerpc hash 4K) there is
+    // nothing to collapse: the run keeps every other thread.
+    let thp = g.has_thp;
+    let flags = vm::READ | vm::WRITE | vm::SHARED | if thp { vm::HUGEPAGE } else { 0 };
     let mk = || -> Result<Arc<Mm<A>>, MmError> {
         let mm = Mm::new(Arc::new(a.clone()), m.clone())?;
         mmap(&mm, base, len, Some(file.clone()), 0, flags)?;
@@ -123,8 +126,10 @@ pub fn run_with<A: Arch + Clone>(
     let deadline = Instant::now() + duration;
     let page = g.page_size();
     let khuge = Arc::new(Khugepaged::new(a, version));
-    khuge.enter(&m1);
-    khuge.enter(&m2);
+    if thp {
+        khuge.enter(&m1);
+        khuge.enter(&m2);
+    }
 
     type Worker = Box<dyn FnOnce() -> Result<(), MmError> + Send>;
     let mut workers: Vec<Worker> = Vec::new();
@@ -194,7 +199,7 @@ pub fn run_with<A: Arch + Clone>(
         }));
     }
     // MADV_COLLAPSE on m1, and khugepaged passes.
-    {
+    if thp {
         let (mm, stop, counts, k) = (m1.clone(), stop.clone(), counts.clone(), khuge.clone());
         workers.push(Box::new(move || {
             let mut rng = Rng::new(seed ^ 3);
