@@ -457,22 +457,26 @@ fn arg_lists<A: Arch>(h: &Helper<A>, inp: &Inputs, random: usize, rng: &mut Rng)
 pub fn model_constant<A: Arch>(a: &A, name: &str) -> Option<u64> {
     use mm_core::swapops as s;
     let g = a.geometry();
+    // The kernel's compile-time geometry is that of its largest shape (on
+    // s390 the region-first type system a fully upgraded mm reaches);
+    // elsewhere there is one shape and `gmax` is `g`.
+    let gmax = a.shapes().last().unwrap_or(g);
     Some(match name {
         "sizeof_pteval" => u64::from(g.entry_bytes),
         "sizeof_long" => u64::from(helpers::bits_per_long(a) / 8),
         "PAGE_SHIFT" => u64::from(g.page_shift),
         "PMD_SHIFT" | "HPAGE_PMD_SHIFT" => u64::from(g.level(Level::Pmd).shift),
-        "PUD_SHIFT" => u64::from(g.level(Level::Pud).shift),
-        "PGDIR_SHIFT" => u64::from(g.level(Level::Pgd).shift),
+        "PUD_SHIFT" => u64::from(gmax.level(Level::Pud).shift),
+        "PGDIR_SHIFT" => u64::from(gmax.level(Level::Pgd).shift),
         "PTRS_PER_PTE" => u64::from(g.level(Level::Pte).ptrs),
         "PTRS_PER_PMD" => u64::from(g.level(Level::Pmd).ptrs),
-        "PTRS_PER_PUD" => u64::from(g.level(Level::Pud).ptrs),
-        "PTRS_PER_PGD" => u64::from(g.level(Level::Pgd).ptrs),
+        "PTRS_PER_PUD" => u64::from(gmax.level(Level::Pud).ptrs),
+        "PTRS_PER_PGD" => u64::from(gmax.level(Level::Pgd).ptrs),
         // powerpc's TASK_SIZE_MAX (TASK_SIZE_USER64) is above the range
         // the model maps (DEFAULT_MAP_WINDOW_USER64, its task_size).
         "TASK_SIZE_MAX" => match (a as &dyn std::any::Any).downcast_ref::<arch_ppc::Ppc>() {
             Some(p) => p.layout().task_size_user64(),
-            None => g.task_size(),
+            None => gmax.task_size(),
         },
         "DEFAULT_MAP_WINDOW_USER64" => g.task_size(),
         "MAX_SWAPFILES_SHIFT" => u64::from(s::MAX_SWAPFILES_SHIFT),
