@@ -120,7 +120,11 @@ pub fn mremap<A: Arch>(
             "mremap of [{old_addr:#x}, +{len:#x}) to {new_addr:#x}: only whole, PMD-aligned vmas are modelled"
         )));
     }
-    crate::map::check_va(mm, new_addr + len - 1)?;
+    let last = new_addr.checked_add(len - 1).ok_or(MmError::BadVa {
+        va: new_addr,
+        limit: mm.task_size(),
+    })?;
+    crate::map::check_va(mm, last)?;
     let new_vma = Arc::new(Vma::new(
         mm.id(),
         new_addr,

@@ -20,12 +20,15 @@
 //! through a pointer taken before the free is detected
 //! ([`PhysMem::load_table_entry`]).
 //!
-//! Page tables smaller than a page (powerpc's fragments, s390's 2K halves)
-//! are freed one at a time while their page lives on, so a per-page
-//! generation cannot see a reader left behind in a freed fragment.  Memory
-//! therefore also keeps a generation per [`FRAG_GRAIN`] bytes, which
-//! [`PhysMem::fragment_freed`] bumps over the fragment: a table pointer
-//! carries both (see [`PhysMem::table_gen`]).
+//! s390's 2K page-table halves are freed one at a time and go back on the
+//! mm's half-free list while their page lives on, so a per-page generation
+//! cannot see a reader left behind in a freed half that is handed out
+//! again.  Memory therefore also keeps a generation per [`FRAG_GRAIN`]
+//! bytes, which [`PhysMem::fragment_freed`] bumps over the fragment: a
+//! table pointer carries both (see [`PhysMem::table_gen`]).  powerpc's
+//! fragments do not call it: `pte_fragment_alloc()` never hands a freed
+//! fragment out again, so its bytes stay the old table's until the page
+//! itself is freed, which the page generation sees.
 
 use std::sync::{Arc, Mutex};
 
@@ -304,15 +307,16 @@ impl PhysMem {
             return Err(MmError::BadPage { pfn, reason });
         }
         page.flags.store(0, Ordering::Release);
-        page.generation.fetch_add(1, Ordering::AcqRel);
-        // The page generation now tells this life of the page from the
-        // next; its fragments start again from 0, so that every grain of a
-        // fragment carries the same value whatever layout the next user
-        // cuts the page into.
+        // The next life of the page starts its fragments from 0, so that
+        // every grain of a fragment carries the same value whatever layout
+        // the next user cuts the page into.  Reset before the generation
+        // moves on: a reader that sees the new page generation (table_gen
+        // loads it first) then also sees the reset grains.
         let grains = (1u64 << self.page_shift) / FRAG_GRAIN;
         for g in &self.frag_gens[(pfn * grains) as usize..((pfn + 1) * grains) as usize] {
             g.store(0, Ordering::Release);
         }
+        page.generation.fetch_add(1, Ordering::AcqRel);
         page.pt_owner.store(0, Ordering::Release);
         self.fill(pfn, POISON_WORD);
         self.free_list().push(pfn);
@@ -510,13 +514,16 @@ impl PhysMem {
     /// [`MmError::BadAddress`] for `pa` outside memory.
     pub fn table_gen(&self, pa: u64) -> Result<u64, MmError> {
         let page = self.page_of(pa)?;
+        // Page generation first (see free_page()).
+        let gen = page.gen();
         let frag = self.frag_gens[(pa / FRAG_GRAIN) as usize].load(Ordering::Acquire);
-        Ok((page.gen() << 32) | u64::from(frag))
+        Ok((gen << 32) | u64::from(frag))
     }
 
     /// A page table of `len` bytes at `pa`, smaller than its page, has been
-    /// freed (`pte_fragment_free()`, s390's `page_table_free()` of one
-    /// half) while the page stays allocated: bump the fragment's
+    /// freed and may be handed out again (s390's `page_table_free()` and
+    /// `__tlb_remove_table()` of one half) while the page stays allocated:
+    /// bump the fragment's
     /// generation so that a reader still holding a pointer into it is
     /// caught by [`PhysMem::check_table`].
     ///

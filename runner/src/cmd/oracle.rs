@@ -83,6 +83,14 @@ pub fn run(op: OracleOp) -> Result<bool, CliError> {
             seed,
         } => {
             let seed = crate::parse::number("--seed", &seed)?;
+            // Each random value becomes a call per helper; past ten million
+            // the run would take hours and its inputs would not fit memory.
+            if random > 10_000_000 {
+                return Err(CliError::BadNumber {
+                    what: "--random",
+                    value: random.to_string(),
+                });
+            }
             let deltas = deltas::load().map_err(cli_err)?;
             let mut ok = true;
             let mut all = Vec::new();

@@ -14,7 +14,6 @@
 
 use std::collections::HashMap;
 
-use arch_arm::entry::{classic, lpae};
 use unicorn_engine::unicorn_const::{Arch as UcArch, Mode};
 use unicorn_engine::{RegisterARM, Unicorn};
 
@@ -33,32 +32,36 @@ pub struct Arm {
 }
 
 impl Arm {
-    /// `user_pgprot` (mm/mmu.c) of ARMv7 SMP, the model's
-    /// `USER_PGPROT`.
+    /// `user_pgprot` as `build_mem_type_table()` (arch/arm/mm/mmu.c) leaves
+    /// it on an ARMv7 SMP CPU with the default write-allocate cache policy:
+    /// `cache_policies[CPOLICY_WRITEALLOC].pte` = `L_PTE_MT_WRITEALLOC`
+    /// (`0x07 << 2` in pgtable-2level.h, AttrIndx `7 << 2` in
+    /// pgtable-3level.h) ORed with `L_PTE_SHARED` for SMP (bit 10 on
+    /// 2-level, `3 << 8` with LPAE).  Written here from the kernel headers,
+    /// not taken from the model, so that the boot knob is an assumption
+    /// about the CPU, not a copy of the value under test (the model's
+    /// `USER_PGPROT` is compared with it in the tests).
     pub fn user_pgprot(&self) -> u64 {
         if self.lpae {
-            lpae::USER_PGPROT
+            0x7 << 2 | 0x3 << 8
         } else {
-            classic::USER_PGPROT
+            0x7 << 2 | 1 << 10
         }
     }
 
-    /// `(pgprot_user, pgprot_kernel)` as the model's boot assumptions give
-    /// them.
+    /// `(pgprot_user, pgprot_kernel)` as `build_mem_type_table()` sets
+    /// them: `L_PTE_PRESENT | L_PTE_YOUNG | user_pgprot`, and the same with
+    /// `L_PTE_DIRTY` (kern_pgprot carries the same cache policy and
+    /// sharing on SMP).  `L_PTE_PRESENT` is bit 0 (2-level) or `3 << 0`
+    /// (LPAE); `L_PTE_YOUNG` bit 1 or bit 10; `L_PTE_DIRTY` bit 6 or bit 55.
     pub fn pgprots(&self) -> (u64, u64) {
-        if self.lpae {
-            let d = lpae::L_PTE_PRESENT | lpae::L_PTE_YOUNG;
-            (
-                d | lpae::USER_PGPROT,
-                d | lpae::L_PTE_DIRTY | lpae::USER_PGPROT,
-            )
+        let (present, young, dirty) = if self.lpae {
+            (0x3, 1 << 10, 1 << 55)
         } else {
-            let d = classic::L_PTE_PRESENT | classic::L_PTE_YOUNG;
-            (
-                d | classic::USER_PGPROT,
-                d | classic::L_PTE_DIRTY | classic::USER_PGPROT,
-            )
-        }
+            (0x1, 1 << 1, 1 << 6)
+        };
+        let user = present | young | self.user_pgprot();
+        (user, user | dirty)
     }
 }
 
@@ -176,7 +179,7 @@ impl Abi for Arm {
     fn knobs(&self) -> Vec<String> {
         let (u, k) = self.pgprots();
         vec![format!(
-            "ARMv7 SMP write-alloc (build_mem_type_table): pgprot_user = {u:#x}, pgprot_kernel = {k:#x}, protection_map[] |= user_pgprot {:#x} (arch-arm USER_PGPROT)",
+            "ARMv7 SMP write-alloc (build_mem_type_table): pgprot_user = {u:#x}, pgprot_kernel = {k:#x}, protection_map[] |= user_pgprot {:#x} (an ARMv7 SMP CPU assumed; the model's USER_PGPROT is checked against it)",
             self.user_pgprot()
         )]
     }
@@ -348,6 +351,10 @@ mod tests {
 
     #[test]
     fn pgprots_follow_the_model() {
+        use arch_arm::entry::{classic, lpae};
+        // The model's boot assumption is the kernel's value on this CPU.
+        assert_eq!(Arm { lpae: false }.user_pgprot(), classic::USER_PGPROT);
+        assert_eq!(Arm { lpae: true }.user_pgprot(), lpae::USER_PGPROT);
         assert_eq!(Arm { lpae: false }.pgprots(), (0x41f, 0x45f));
         let (u, k) = Arm { lpae: true }.pgprots();
         assert_eq!(u, 0x3 | 1 << 10 | 3 << 8 | 7 << 2);
