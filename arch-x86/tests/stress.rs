@@ -58,7 +58,7 @@ fn stress_catches_lockless_walks_over_immediate_frees() {
             Ok(r) if r.clean() => continue,
             // Only the bug's own signatures count: a lost write or a stale
             // page-table read.  Anything else is a failure of the run.
-            Ok(r) if r.lost > 0 || r.reports.iter().any(|x| x.contains("stale")) => {
+            Ok(r) if r.caught_stale_table() => {
                 caught = Some(format!("run {seed}: {} lost, {:?}", r.lost, r.reports))
             }
             Ok(r) => panic!("run {seed} failed otherwise: {r:#?}"),

@@ -48,6 +48,14 @@ pub struct StressReport {
 }
 
 impl StressReport {
+    /// The signatures of a page table freed under a reader: a lost write,
+    /// or a read through a stale page-table pointer.  What the negative
+    /// control ([`WalkerLocking::RcuOnly`] under v6.4) must produce; a
+    /// leak or a failing thread is not one.
+    pub fn caught_stale_table(&self) -> bool {
+        self.lost > 0 || self.reports.iter().any(|r| r.contains("stale page-table"))
+    }
+
     /// True when nothing went wrong.
     pub fn clean(&self) -> bool {
         self.lost == 0

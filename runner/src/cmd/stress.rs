@@ -90,9 +90,9 @@ pub fn run(
                 },
             )??;
             if negative_control {
-                caught |= is_catch(&r);
+                caught |= r.caught_stale_table();
                 // Any other failure is a failure, not a catch.
-                ok &= r.clean() || is_catch(&r);
+                ok &= r.clean() || r.caught_stale_table();
             } else {
                 ok &= r.clean();
             }
@@ -139,7 +139,7 @@ pub fn run(
             "not caught in this run (the walker was never inside a table at its free)".to_string()
         } else if r.clean() {
             "clean".to_string()
-        } else if negative_control && is_catch(r) {
+        } else if negative_control && r.caught_stale_table() {
             format!("caught: {} lost, {} reports", r.lost, r.reports.len())
         } else {
             format!(
@@ -176,11 +176,4 @@ pub fn run(
 /// catch.
 fn nothing_to_catch(r: &StressReport) -> bool {
     r.clean() && r.collapses == 0 && r.scans == 0
-}
-
-/// The negative control's own signatures: a lost write, or a read through
-/// a stale page-table pointer.  Leaks or a panicking thread are failures
-/// of the run, not catches.
-fn is_catch(r: &StressReport) -> bool {
-    r.lost > 0 || r.reports.iter().any(|x| x.contains("stale page-table"))
 }
